@@ -1,0 +1,542 @@
+"""Campaigns, applications and their state machine, and the reference data applicants see.
+
+The Application's transitions below are the table of SPEC §6, one `@transition` per edge.
+Side effects (audit records, notifications, allocation) hang off django-fsm's
+`post_transition` signal in the apps that own them, so this file stays the diagram.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from unions.models import Member, ReviewerLevel, Union
+from unions.pii import EncryptedCharField, mask_account, mask_id_number
+
+
+class Campaign(models.Model):
+    """One year's subsidy (批次): every parameter of SPEC §3 is data."""
+
+    year = models.PositiveSmallIntegerField("年度", unique=True)
+    title = models.CharField("名称", max_length=100)
+    eligible_from = models.DateField("入学/毕业时间起")
+    eligible_until = models.DateField("入学/毕业时间止")
+    membership_deadline = models.DateTimeField("实名入会截止时间")
+    opens_at = models.DateTimeField("申领开始时间")
+    closes_at = models.DateTimeField("申领截止时间")
+    grassroots_review_until = models.DateTimeField("基层工会审核截止时间")
+    district_review_until = models.DateTimeField("区总工会审核截止时间")
+    city_review_until = models.DateTimeField("市总工会审核截止时间")
+    quota = models.PositiveIntegerField("补助名额")
+    application_cap = models.PositiveIntegerField("申领人数上限")
+    amount_cny = models.DecimalField("补助金额（元）", max_digits=8, decimal_places=2)
+    publication_days = models.PositiveSmallIntegerField("公示天数", default=5)
+    registry_sla_hours = models.PositiveSmallIntegerField("学历校核时限（小时）", default=2)
+    general_hotline = models.CharField("咨询电话", max_length=64, blank=True)
+    general_hotline_name = models.CharField("咨询电话名称", max_length=100, blank=True)
+    intake_closed_manually = models.BooleanField("手动关闭申领", default=False)
+    # R1: distinct members who submitted; incremented under the campaign row lock.
+    applicant_count = models.PositiveIntegerField("已申领人数", default=0, editable=False)
+    # Strictly increasing queue numbers, handed out under the same lock.
+    last_queue_number = models.PositiveIntegerField("最后排队号", default=0, editable=False)
+    published_at = models.DateTimeField("公示开始时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "补助批次"
+        verbose_name_plural = "补助批次"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return self.title
+
+    # --- questions the rest of the system asks -------------------------------------------
+    @classmethod
+    def current(cls):
+        """The campaign applicants deal with now: the newest one that has opened."""
+        now = timezone.now()
+        return cls.objects.filter(opens_at__lte=now).order_by("-opens_at").first() or (
+            cls.objects.order_by("-year").first()
+        )
+
+    def window_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now < self.closes_at
+
+    def quota_reached(self) -> bool:
+        return (
+            self.applications.filter(city_approved_at__isnull=False)
+            .exclude(status=ApplicationStatus.REVOKED)
+            .count()
+            >= self.quota
+        )
+
+    def intake_open(self, now=None) -> bool:
+        """R4: open inside the window until the cap or the quota is reached, or staff close it."""
+        return (
+            self.window_open(now)
+            and not self.intake_closed_manually
+            and self.applicant_count < self.application_cap
+            and not self.quota_reached()
+        )
+
+    def review_deadline(self, level: str) -> datetime:
+        return {
+            ReviewerLevel.GRASSROOTS: self.grassroots_review_until,
+            ReviewerLevel.DISTRICT: self.district_review_until,
+            ReviewerLevel.CITY: self.city_review_until,
+        }[level]
+
+    def review_open(self, level: str, now=None) -> bool:
+        """A level may act from the opening of intake until its own deadline."""
+        now = now or timezone.now()
+        return self.opens_at <= now <= self.review_deadline(level)
+
+    def review_levels_open(self, now=None) -> list[str]:
+        return [lv for lv in ReviewerLevel.values if self.review_open(lv, now)]
+
+    @property
+    def publication_ends_at(self):
+        if self.published_at is None:
+            return None
+        return self.published_at + timedelta(days=self.publication_days)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def publication_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_published and self.published_at <= now < self.publication_ends_at
+
+    def eligibility_window_text(self) -> str:
+        return f"{self.eligible_from:%Y-%m-%d} 至 {self.eligible_until:%Y-%m-%d}"
+
+    @staticmethod
+    def end_of_day(d):
+        return timezone.make_aware(datetime.combine(d, time(23, 59, 59)))
+
+
+class ApplicationType(models.TextChoices):
+    ENROLLMENT = "enrollment", "成人高等教育在职学历提升报读"
+    SELF_STUDY = "self_study", "高等教育自学考试毕业"
+
+
+class WorkerGroup(models.TextChoices):
+    NEW_GENERATION = "new_generation", "新生代产业工人"
+    NEW_EMPLOYMENT = "new_employment", "新就业形态劳动者"
+    MANUFACTURING = "manufacturing", "制造业一线职工"
+    MODEL_WORKER = "model_worker", "市以上劳模和五一劳动奖章获得者"
+    NONE = "none", "无"
+
+
+PRIORITY_WORKER_GROUPS = {
+    WorkerGroup.NEW_GENERATION,
+    WorkerGroup.NEW_EMPLOYMENT,
+    WorkerGroup.MANUFACTURING,
+    WorkerGroup.MODEL_WORKER,
+}
+
+
+class Hukou(models.TextChoices):
+    AGRICULTURAL = "agricultural", "农业户口"
+    NON_AGRICULTURAL = "non_agricultural", "非农业户口"
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING_CHSI = "pending_chsi", "待学历接口校核"
+    CHSI_FAILED = "chsi_failed", "学历接口校核不通过"
+    PENDING_GRASSROOTS = "pending_grassroots", "待基层工会审核"
+    GRASSROOTS_REJECTED = "grassroots_rejected", "基层工会审核不通过"
+    PENDING_DISTRICT = "pending_district", "待区总工会，产业、直属单位工会审核"
+    DISTRICT_REJECTED = "district_rejected", "区总工会，产业、直属单位工会审核不通过"
+    PENDING_CITY = "pending_city", "待市总工会审核"
+    CITY_REJECTED = "city_rejected", "市总工会审核不通过"
+    APPROVED = "approved", "市总工会审核通过"
+    FUNDED = "funded", "拟获补助"
+    WAITLISTED = "waitlisted", "候补（名额已满）"
+    REVOKED = "revoked", "取消补助资格"
+    PAYMENT_FAILED = "payment_failed", "发放失败"
+    PAID = "paid", "已发放"
+
+
+S = ApplicationStatus
+# Rejected or failed attempts: the member may submit again while intake is open (R6).
+RETRYABLE_STATUSES = (S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED)
+# Statuses reviewers never see (SPEC §5).
+HIDDEN_FROM_REVIEWERS = (S.PENDING_CHSI, S.CHSI_FAILED)
+# Which level acts on which pending status.
+PENDING_FOR_LEVEL = {
+    ReviewerLevel.GRASSROOTS: S.PENDING_GRASSROOTS,
+    ReviewerLevel.DISTRICT: S.PENDING_DISTRICT,
+    ReviewerLevel.CITY: S.PENDING_CITY,
+}
+CITY_APPROVED_STATUSES = (S.APPROVED, S.FUNDED, S.WAITLISTED, S.PAID, S.PAYMENT_FAILED)
+
+
+def _reviewer_level(user):
+    reviewer = getattr(user, "reviewer", None)
+    if reviewer is None or not reviewer.active or not reviewer.can_review:
+        return None
+    return reviewer.level
+
+
+def can_act_grassroots(instance, user):
+    return _reviewer_level(user) == ReviewerLevel.GRASSROOTS
+
+
+def can_act_district(instance, user):
+    return _reviewer_level(user) == ReviewerLevel.DISTRICT
+
+
+def can_act_city(instance, user):
+    return _reviewer_level(user) == ReviewerLevel.CITY
+
+
+def not_published(instance):
+    return not instance.campaign.is_published
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def active(self):
+        """R6: neither rejected-and-retryable; city_rejected stays, it ends the campaign."""
+        return self.exclude(status__in=RETRYABLE_STATUSES)
+
+    def visible_to(self, user):
+        """The one scoping door (SPEC §1, §12): every reviewer page, API, export and photo
+        view goes through here. Grassroots reviewers see their managed unions, district and
+        industry reviewers their subtrees, city staff everything; nobody sees applications
+        still in or failed at the registry check. Applicants see their own."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        reviewer = getattr(user, "reviewer", None)
+        if reviewer is not None and reviewer.active:
+            qs = self.exclude(status__in=HIDDEN_FROM_REVIEWERS)
+            if reviewer.is_city:
+                return qs
+            managed = list(reviewer.managed_unions.all())
+            if not managed:
+                return self.none()
+            if reviewer.level == ReviewerLevel.GRASSROOTS:
+                return qs.filter(union__in=managed)
+            q = Q()
+            for union in managed:
+                q |= Q(union__path__startswith=union.path)
+            return qs.filter(q)
+        if user.is_superuser:
+            return self
+        return self.none()
+
+    def of_user(self, user):
+        """The applicant's own applications."""
+        member = getattr(user, "member", None)
+        if member is None:
+            return self.none()
+        return self.filter(member=member)
+
+    def for_dashboard(self):
+        return self.select_related("campaign", "union", "union__district", "member")
+
+
+class Application(ConcurrentTransitionMixin, models.Model):
+    """One attempt by a member in a campaign (a resubmission is a new attempt)."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="批次", on_delete=models.PROTECT, related_name="applications"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name="会员", on_delete=models.PROTECT, related_name="applications"
+    )
+    attempt = models.PositiveSmallIntegerField("第几次申领", default=1)
+    # Snapshots at submission: the member's union and identity as they were then.
+    union = models.ForeignKey(
+        Union, verbose_name="所属工会", on_delete=models.PROTECT, related_name="applications"
+    )
+    name = models.CharField("姓名", max_length=50)
+    id_number = EncryptedCharField("身份证号码")
+    id_hmac = models.CharField("身份证号索引", max_length=64, db_index=True, editable=False)
+    mobile = models.CharField("手机号码", max_length=11)
+
+    kind = models.CharField("申领类型", max_length=16, choices=ApplicationType.choices)
+    study_number = models.CharField("学籍学号/毕业证书编号", max_length=64)
+    worker_group = models.CharField("所属职工群体", max_length=24, choices=WorkerGroup.choices)
+    hukou = models.CharField("户口性质", max_length=24, choices=Hukou.choices)
+    job_position = models.CharField("工作岗位", max_length=100)
+    bank_name = models.CharField("开户行", max_length=32, default="中国工商银行", editable=False)
+    bank_account = EncryptedCharField("银行账号")
+    bank_account_hmac = models.CharField(
+        "银行账号索引", max_length=64, db_index=True, editable=False, default=""
+    )
+    bank_account_last4 = models.CharField("账号后四位", max_length=4, editable=False, default="")
+    bank_branch = models.CharField("开户支行", max_length=100)
+    bank_card_photo = models.CharField("银行卡照片（私有存储路径）", max_length=255, blank=True)
+    bin_unknown = models.BooleanField("卡号不在工商银行卡BIN表内（申请人已确认）", default=False)
+    union_contact_phone = models.CharField("所属工会联系人电话", max_length=32)
+    commitment = models.ForeignKey(
+        "CommitmentLetter", verbose_name="承诺书版本", on_delete=models.PROTECT, null=True
+    )
+    notify_opt_in = models.BooleanField("微信通知提醒", default=True)
+    idempotency_key = models.CharField("幂等键", max_length=64, blank=True, default="")
+
+    status = FSMField(
+        "状态",
+        max_length=24,
+        choices=ApplicationStatus.choices,
+        default=S.PENDING_CHSI,
+        protected=False,
+        db_index=True,
+    )
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now, db_index=True)
+    queue_number = models.PositiveIntegerField("排队号")
+
+    # Registry check (SPEC §5)
+    registry_dispatched_at = models.DateTimeField("校核任务派发时间", null=True, blank=True)
+    registry_attempts = models.PositiveSmallIntegerField("校核尝试次数", default=0)
+    registry_checked_at = models.DateTimeField("校核完成时间", null=True, blank=True)
+    registry_outcome = models.CharField("校核结果代码", max_length=32, blank=True)
+    registry_reason = models.CharField("校核不通过原因", max_length=200, blank=True)
+    registry_record = models.JSONField("学信网返回数据", null=True, blank=True)
+
+    # Review decisions, one timestamp per level (stats and overdue marks read them)
+    grassroots_decided_at = models.DateTimeField("基层审核时间", null=True, blank=True)
+    district_decided_at = models.DateTimeField("区级审核时间", null=True, blank=True)
+    city_approved_at = models.DateTimeField(
+        "市总审核通过时间", null=True, blank=True, db_index=True
+    )
+    rejection_reason = models.CharField("审核不通过原因", max_length=500, blank=True)
+    confirmed_employed = models.BooleanField("确认在职职工", default=False)
+
+    # Allocation, publication, payment
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    revoked_reason = models.CharField("取消资格原因", max_length=500, blank=True)
+    paid_at = models.DateTimeField("发放时间", null=True, blank=True)
+    payment_failure_reason = models.CharField("发放失败原因", max_length=200, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "申领"
+        verbose_name_plural = "申领"
+        ordering = ["queue_number"]
+        constraints = [
+            # R6: one active (not rejected-and-retryable) application per member and campaign.
+            models.UniqueConstraint(
+                fields=["campaign", "member"],
+                condition=~Q(
+                    status__in=["chsi_failed", "grassroots_rejected", "district_rejected"]
+                ),
+                name="one_active_application_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "queue_number"], name="unique_queue_number"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="unique_idempotency_key",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "status", "queue_number"], name="app_campaign_status_queue"
+            ),
+            models.Index(fields=["campaign", "union", "status"], name="app_campaign_union"),
+        ]
+
+    def __str__(self):
+        return f"#{self.queue_number} {self.name}"
+
+    def save(self, *args, **kwargs):
+        if self.id_number:
+            from unions.pii import blind_index
+
+            self.id_hmac = blind_index(self.id_number)
+        if self.bank_account:
+            from unions.pii import blind_index
+
+            self.bank_account_hmac = blind_index(self.bank_account, purpose="account")
+            self.bank_account_last4 = self.bank_account[-4:]
+        super().save(*args, **kwargs)
+
+    # --- small domain facts -----------------------------------------------------------
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_account(self) -> str:
+        return (
+            mask_account(self.bank_account)
+            if self.bank_account
+            else ("****" + self.bank_account_last4)
+        )
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.status in RETRYABLE_STATUSES
+
+    @property
+    def is_priority_group(self) -> bool:
+        return self.worker_group in PRIORITY_WORKER_GROUPS
+
+    @property
+    def number_label(self) -> str:
+        return "学信网学籍学号" if self.kind == ApplicationType.ENROLLMENT else "毕业证书编号"
+
+    # --- the state machine: SPEC §6, one transition per edge ----------------------------
+    # Transitions take `by` (the acting user, or None for the system) and `reason`; the
+    # audit trail and the notifications read them from the post_transition signal.
+
+    @transition(field=status, source=S.PENDING_CHSI, target=S.PENDING_GRASSROOTS)
+    def registry_pass(self, by=None, reason=""):
+        pass
+
+    @transition(field=status, source=S.PENDING_CHSI, target=S.CHSI_FAILED)
+    def registry_fail(self, by=None, reason=""):
+        self.registry_reason = reason
+
+    @transition(
+        field=status,
+        source=S.PENDING_GRASSROOTS,
+        target=S.PENDING_DISTRICT,
+        permission=can_act_grassroots,
+    )
+    def grassroots_approve(self, by=None, reason=""):
+        self.confirmed_employed = True
+        self.grassroots_decided_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=S.PENDING_GRASSROOTS,
+        target=S.GRASSROOTS_REJECTED,
+        permission=can_act_grassroots,
+    )
+    def grassroots_reject(self, by=None, reason=""):
+        self.rejection_reason = reason
+        self.grassroots_decided_at = timezone.now()
+
+    @transition(
+        field=status, source=S.PENDING_DISTRICT, target=S.PENDING_CITY, permission=can_act_district
+    )
+    def district_approve(self, by=None, reason=""):
+        self.district_decided_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=S.PENDING_DISTRICT,
+        target=S.DISTRICT_REJECTED,
+        permission=can_act_district,
+    )
+    def district_reject(self, by=None, reason=""):
+        self.rejection_reason = reason
+        self.district_decided_at = timezone.now()
+
+    @transition(field=status, source=S.PENDING_CITY, target=S.APPROVED, permission=can_act_city)
+    def city_approve(self, by=None, reason=""):
+        self.city_approved_at = timezone.now()
+
+    @transition(
+        field=status, source=S.PENDING_CITY, target=S.CITY_REJECTED, permission=can_act_city
+    )
+    def city_reject(self, by=None, reason=""):
+        self.rejection_reason = reason
+
+    # Allocation normally moves these in one set-based UPDATE (payouts.services.allocation);
+    # the single-row transitions serve revocation promotion and tests.
+    @transition(field=status, source=[S.APPROVED, S.WAITLISTED], target=S.FUNDED)
+    def fund(self, by=None, reason=""):
+        pass
+
+    @transition(
+        field=status, source=[S.APPROVED, S.FUNDED], target=S.WAITLISTED, conditions=[not_published]
+    )
+    def waitlist(self, by=None, reason=""):
+        pass
+
+    @transition(field=status, source=S.FUNDED, target=S.REVOKED, permission=can_act_city)
+    def revoke(self, by=None, reason=""):
+        self.revoked_reason = reason
+
+    @transition(field=status, source=[S.FUNDED, S.PAYMENT_FAILED], target=S.PAID)
+    def mark_paid(self, by=None, reason=""):
+        self.paid_at = timezone.now()
+        self.payment_failure_reason = ""
+
+    @transition(field=status, source=S.FUNDED, target=S.PAYMENT_FAILED)
+    def mark_payment_failed(self, by=None, reason=""):
+        self.payment_failure_reason = reason
+
+
+class BankBin(models.Model):
+    """Card BIN prefixes (shipped from the community table hexindai/bcbc, MIT licence,
+    Copyright (c) 2018-2020 Runrioter — see `subsidy/fixtures/README.md`). City staff edit it."""
+
+    class CardType(models.TextChoices):
+        DEBIT = "DC", "借记卡"
+        CREDIT = "CC", "信用卡"
+        SEMI_CREDIT = "SCC", "准贷记卡"
+        PREPAID = "PC", "预付费卡"
+
+    bin = models.CharField("卡BIN", max_length=10)
+    bank = models.CharField("银行代码", max_length=16)
+    bank_name = models.CharField("银行名称", max_length=64, blank=True)
+    card_type = models.CharField("卡类型", max_length=3, choices=CardType.choices)
+    length = models.PositiveSmallIntegerField("卡号长度")
+
+    class Meta:
+        verbose_name = "银行卡BIN"
+        verbose_name_plural = "银行卡BIN"
+        ordering = ["bin"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bin", "length", "bank", "card_type"], name="unique_bin_row"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.bin} {self.bank} {self.get_card_type_display()}"
+
+
+class CommitmentLetter(models.Model):
+    """承诺书: versioned text; the version an applicant accepted is stored with the application."""
+
+    version = models.PositiveIntegerField("版本", unique=True)
+    title = models.CharField("标题", max_length=100, default="承诺书")
+    text = models.TextField("内容")
+    active = models.BooleanField("当前使用", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "承诺书"
+        verbose_name_plural = "承诺书"
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"{self.title} v{self.version}"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(active=True).order_by("-version").first()
+
+
+class FAQ(models.Model):
+    """一问一答 (the notice's attachment 5), shown on every applicant page."""
+
+    position = models.PositiveSmallIntegerField("排序", default=0)
+    question = models.CharField("问题", max_length=300)
+    answer = models.TextField("回答")
+    published = models.BooleanField("显示", default=True)
+
+    class Meta:
+        verbose_name = "常见问题"
+        verbose_name_plural = "常见问题"
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.question
+
+
+def private_path(*parts: str):
+    return settings.PRIVATE_MEDIA_ROOT.joinpath(*parts)

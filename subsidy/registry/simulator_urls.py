@@ -1,0 +1,3 @@
+"""The registry simulator, mounted under /registry-sim/ when enabled."""
+
+urlpatterns = []

@@ -1,0 +1,35 @@
+"""Site-wide pages: the home page and the health check."""
+
+from django.conf import settings
+from django.db import connection
+from django.shortcuts import render
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from subsidy.api.errors import ApiError
+from subsidy.models import Campaign
+
+
+def home(request):
+    return render(request, "home.html", {"campaign": Campaign.current()})
+
+
+@api_view(["GET"])
+def health(request):
+    """Liveness for a signed-in user: the database (and Redis, when configured) answer."""
+    checks = {}
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        raise ApiError("unavailable", "数据库暂不可用", status_code=503)
+    if settings.REDIS_URL:
+        from django.core.cache import cache
+
+        try:
+            cache.get("health-probe")
+            checks["redis"] = "ok"
+        except Exception:
+            raise ApiError("unavailable", "缓存服务暂不可用", status_code=503)
+    return Response({"status": "ok", **checks})

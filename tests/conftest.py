@@ -1,0 +1,100 @@
+"""Suite-wide fixtures. Under CI the suite refuses to run on SQLite: a missing PostgreSQL
+must fail loudly, not pass quietly on the embedded database."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from subsidy.celery import app as celery_app
+from tests.factories import (
+    CampaignFactory,
+    CommitmentFactory,
+    MemberFactory,
+    ReviewerFactory,
+    UnionFactory,
+)
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and not settings.USING_POSTGRES:
+        raise pytest.UsageError("CI must run the tests against PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _test_defaults(settings, request, tmp_path):
+    """Eager Celery and in-memory SMS unless a test asks for the real thing."""
+    settings.SMS_BACKEND = "locmem"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.AXES_ENABLED = False
+    from subsidy.sms import LocmemBackend
+
+    LocmemBackend.outbox.clear()
+    real = request.node.get_closest_marker("real_celery") is not None
+    old = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = not real
+    yield
+    celery_app.conf.task_always_eager = old
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:
+        pass
+    yield
+
+
+@pytest.fixture
+def tree(db):
+    """A small union tree: city → 越秀区 → two grassroots, 海珠区 → one, an industry union → one."""
+    city = UnionFactory(name="广州市总工会", level="city", parent=None)
+    yuexiu = UnionFactory(name="越秀区总工会", level="district", parent=city, hotline="87370160")
+    haizhu = UnionFactory(name="海珠区总工会", level="district", parent=city, hotline="89088752")
+    industry = UnionFactory(
+        name="广州市交通运输工会", level="industry", parent=city, hotline="83000001"
+    )
+    a1 = UnionFactory(name="越秀区甲公司工会", parent=yuexiu)
+    a2 = UnionFactory(name="越秀区乙公司工会", parent=yuexiu)
+    b1 = UnionFactory(name="海珠区丙公司工会", parent=haizhu)
+    i1 = UnionFactory(name="广州地铁某车队工会", parent=industry)
+    return type(
+        "Tree",
+        (),
+        dict(
+            city=city, yuexiu=yuexiu, haizhu=haizhu, industry=industry, a1=a1, a2=a2, b1=b1, i1=i1
+        ),
+    )
+
+
+@pytest.fixture
+def campaign(db):
+    CommitmentFactory()
+    return CampaignFactory()
+
+
+@pytest.fixture
+def member(tree):
+    return MemberFactory(union=tree.a1)
+
+
+@pytest.fixture
+def reviewers(tree):
+    """One reviewer per role of the permission matrix."""
+    from unions.models import ReviewerLevel as L
+
+    return type(
+        "Reviewers",
+        (),
+        dict(
+            grassroots_a=ReviewerFactory(level=L.GRASSROOTS, unions=[tree.a1]),
+            grassroots_b=ReviewerFactory(level=L.GRASSROOTS, unions=[tree.b1]),
+            district_yuexiu=ReviewerFactory(level=L.DISTRICT, unions=[tree.yuexiu]),
+            district_haizhu=ReviewerFactory(level=L.DISTRICT, unions=[tree.haizhu]),
+            industry=ReviewerFactory(level=L.DISTRICT, unions=[tree.industry]),
+            city=ReviewerFactory(level=L.CITY, unions=[tree.city]),
+        ),
+    )

@@ -1,0 +1,76 @@
+"""Validation of identity data: resident ID numbers (GB 11643) and mainland mobile numbers.
+
+Every error names the field in Chinese and carries a machine code.
+"""
+
+import unicodedata
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.cn import ric
+
+
+def normalise_input(value: str) -> str:
+    """Full-width digits and letters become half-width; surrounding spaces go."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+def clean_id_number(value: str) -> str:
+    """Return the canonical 18-character ID number or raise a Chinese ValidationError."""
+    raw = normalise_input(value).replace(" ", "").upper()
+    if not raw:
+        raise ValidationError("请填写身份证号码", code="id_required")
+    if len(raw) != 18:
+        raise ValidationError("身份证号码应为 18 位", code="id_length")
+    try:
+        return ric.validate(raw)
+    except stdnum_exceptions.InvalidChecksum:
+        raise ValidationError("身份证号码校验位错误，请核对", code="id_checksum")
+    except stdnum_exceptions.InvalidComponent:
+        raise ValidationError("身份证号码中的出生地或出生日期无效", code="id_component")
+    except stdnum_exceptions.ValidationError:
+        raise ValidationError("身份证号码格式错误", code="id_format")
+
+
+def clean_mobile(value: str) -> str:
+    """Return an 11-digit mainland mobile number or raise; landlines are refused."""
+    raw = normalise_input(value).replace(" ", "").replace("-", "")
+    if not raw:
+        raise ValidationError("请填写手机号码", code="mobile_required")
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValidationError("手机号码格式错误", code="mobile_format")
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        raise ValidationError("手机号码无效，请填写 11 位中国大陆手机号", code="mobile_invalid")
+    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+        raise ValidationError("请填写手机号码，而不是固定电话", code="mobile_is_landline")
+    return str(number.national_number)
+
+
+def clean_contact_phone(value: str) -> str:
+    """A mainland mobile, or a Guangzhou (020) landline."""
+    raw = normalise_input(value).replace(" ", "").replace("-", "")
+    if not raw:
+        raise ValidationError("请填写联系电话", code="phone_required")
+    candidates = [raw]
+    if len(raw) == 8 and raw.isdigit():
+        candidates.append("020" + raw)  # a local Guangzhou number written without its area code
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, "CN")
+        except phonenumbers.NumberParseException:
+            continue
+        if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+            continue
+        kind = phonenumbers.number_type(number)
+        national = str(number.national_number)
+        if kind == phonenumbers.PhoneNumberType.MOBILE:
+            return national
+        if national.startswith("20") and kind in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            return "020-" + national[2:]
+    raise ValidationError("联系电话应为手机号码或广州固定电话（020）", code="phone_invalid")
