@@ -1,0 +1,73 @@
+"""`make bench`: runs every tests/perf/bench_*.py module and prints one table of figures.
+
+Each module defines `run(report)` and calls `report.row(area, name, value, unit, target, note)`.
+Benchmarks need PostgreSQL and Redis (DATABASE_URL / REDIS_URL; local defaults below) and
+use their own database so they never touch the demo data. `make bench BENCH=allocation`
+runs the modules whose name contains that word.
+"""
+
+import importlib
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/subsidy_bench")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
+os.environ.setdefault("AXES_ENABLED", "0")
+
+
+class Report:
+    def __init__(self):
+        self.rows = []
+
+    def row(self, area, name, value, unit="", target="", note=""):
+        self.rows.append((area, name, value, unit, target, note))
+        print(f"  {area:<12} {name:<52} {_fmt(value):>12} {unit:<8} {target}", flush=True)
+
+    def table(self) -> str:
+        head = ("area", "figure", "value", "unit", "target", "note")
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in self.rows:
+            lines.append("| " + " | ".join(_fmt(c) for c in r) + " |")
+        return "\n".join(lines)
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 100 else f"{v:,.1f}"
+    return str(v)
+
+
+def main(argv):
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    wanted = argv[1] if len(argv) > 1 else ""
+    here = Path(__file__).parent
+    report = Report()
+    modules = sorted(
+        m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_")
+    )
+    for name in modules:
+        if wanted and wanted not in name:
+            continue
+        print(f"== {name}", flush=True)
+        started = time.monotonic()
+        importlib.import_module(f"tests.perf.{name}").run(report)
+        print(f"   ({time.monotonic() - started:.1f} s)", flush=True)
+    out = Path("bench-results")
+    out.mkdir(exist_ok=True)
+    (out / "latest.md").write_text(report.table() + "\n", encoding="utf-8")
+    print("\n" + report.table())
+    print(f"\n(written to {out / 'latest.md'})")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
