@@ -540,3 +540,21 @@ class FAQ(models.Model):
 
 def private_path(*parts: str):
     return settings.PRIVATE_MEDIA_ROOT.joinpath(*parts)
+
+
+class OneTimeCode(models.Model):
+    """A sign-in code, stored as a keyed hash; single use, short-lived."""
+
+    phone = models.CharField("手机号码", max_length=11, db_index=True)
+    code_hash = models.CharField("验证码哈希", max_length=64)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间")
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+
+    class Meta:
+        verbose_name = "登录验证码"
+        verbose_name_plural = "登录验证码"
+
+    def __str__(self):
+        return f"{self.phone[:3]}****{self.phone[-4:]} {self.created_at:%H:%M}"

@@ -1,0 +1,145 @@
+"""Sign-in by mobile number and a one-time code (applicants and grassroots reviewers).
+
+Codes are 6 digits, single use, valid for OTP_TTL_SECONDS (≤ 5 minutes), stored only as a
+keyed hash. Requests are rate-limited per phone and per IP in the cache (Redis in
+production), and every refusal says how long to wait.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from subsidy.models import OneTimeCode
+from subsidy.sms import send_sms
+from unions.models import Member, ReviewerProfile
+from unions.validators import clean_mobile
+
+OTP_TTL_SECONDS = 300
+MAX_VERIFY_ATTEMPTS = 5
+PHONE_INTERVAL_SECONDS = 60
+PHONE_DAILY_LIMIT = 10
+IP_HOURLY_LIMIT = 30
+
+
+@dataclass
+class OtpError(Exception):
+    code: str
+    detail: str
+    retry_after: int | None = None
+
+    def __str__(self):
+        return self.detail
+
+
+def _hash(phone: str, code: str) -> str:
+    key = f"{settings.SECRET_KEY}:otp".encode()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _limit(key: str, limit: int, window: int) -> int | None:
+    """Count one event in a fixed window; return seconds to wait when over the limit."""
+    added = cache.add(key, 1, timeout=window)
+    if added:
+        cache.set(f"{key}:t", timezone.now().timestamp() + window, timeout=window)
+        return None
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return None
+    if count > limit:
+        until = cache.get(f"{key}:t") or (timezone.now().timestamp() + window)
+        return max(1, int(until - timezone.now().timestamp()))
+    return None
+
+
+def normalise_phone(phone: str) -> str:
+    try:
+        return clean_mobile(phone)
+    except ValidationError as exc:
+        raise OtpError(code="invalid_mobile", detail=exc.messages[0]) from exc
+
+
+def request_code(phone: str, ip: str | None = None) -> int:
+    """Send a code to `phone`; return its validity in seconds. Raises OtpError."""
+    phone = normalise_phone(phone)
+    wait = _limit(f"otp:phone:{phone}:1m", 1, PHONE_INTERVAL_SECONDS)
+    if wait is None:
+        wait = _limit(f"otp:phone:{phone}:1d", PHONE_DAILY_LIMIT, 86400)
+    if wait is None and ip:
+        wait = _limit(f"otp:ip:{ip}:1h", IP_HOURLY_LIMIT, 3600)
+    if wait is not None:
+        raise OtpError(
+            code="rate_limited", detail=f"操作过于频繁，请 {wait} 秒后再试", retry_after=wait
+        )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        # A new code replaces any earlier unused one.
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).update(used_at=now)
+        OneTimeCode.objects.create(
+            phone=phone,
+            code_hash=_hash(phone, code),
+            expires_at=now + timedelta(seconds=OTP_TTL_SECONDS),
+        )
+    send_sms(
+        phone,
+        f"【求学圆梦】您的登录验证码为 {code}，{OTP_TTL_SECONDS // 60} 分钟内有效。"
+        "如非本人操作，请忽略本短信。",
+    )
+    return OTP_TTL_SECONDS
+
+
+def verify_code(phone: str, code: str):
+    """Check the code and return the user for this phone (created on first sign-in)."""
+    phone = normalise_phone(phone)
+    code = (code or "").strip()
+    now = timezone.now()
+    otp = (
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if otp is None:
+        raise OtpError(code="otp_invalid", detail="验证码错误或已使用，请重新获取")
+    if otp.expires_at <= now:
+        raise OtpError(code="otp_expired", detail="验证码已过期，请重新获取")
+    if otp.attempts >= MAX_VERIFY_ATTEMPTS:
+        raise OtpError(code="otp_too_many_attempts", detail="验证码错误次数过多，请重新获取")
+    if not hmac.compare_digest(otp.code_hash, _hash(phone, code)):
+        OneTimeCode.objects.filter(pk=otp.pk).update(attempts=otp.attempts + 1)
+        raise OtpError(code="otp_invalid", detail="验证码错误，请核对后重新输入")
+    # Single use, even under a double click: only one UPDATE can flip used_at.
+    if not OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now):
+        raise OtpError(code="otp_invalid", detail="验证码错误或已使用，请重新获取")
+    return user_for_phone(phone)
+
+
+def user_for_phone(phone: str):
+    """A grassroots reviewer's account, else the member's, else a new applicant account."""
+    reviewer = (
+        ReviewerProfile.objects.select_related("user").filter(phone=phone, active=True).first()
+    )
+    if reviewer is not None:
+        return reviewer.user
+    User = get_user_model()
+    member = Member.objects.select_related("user").filter(mobile=phone).first()
+    if member is not None and member.user_id:
+        return member.user
+    try:
+        with transaction.atomic():
+            user, _ = User.objects.get_or_create(username=phone)
+    except IntegrityError:
+        user = User.objects.get(username=phone)
+    if member is not None and member.user_id is None:
+        Member.objects.filter(pk=member.pk, user__isnull=True).update(user=user)
+    return user
