@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats import base_formats
 
 from unions.models import (
     JoinRequest,
@@ -270,6 +271,7 @@ class ReviewerProfileAdmin(ImportExportModelAdmin):
     confirm)."""
 
     resource_classes = [RosterResource]
+    formats = [base_formats.XLSX, base_formats.CSV]
     list_display = (
         "name",
         "masked_phone",

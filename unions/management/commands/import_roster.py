@@ -10,13 +10,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from unions.resources import RosterResource
 
-FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv", ".json": "json"}
+FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise CommandError(f"不支持的文件格式：{path.suffix}（支持 xlsx、xls、csv）")
+        raise CommandError(f"不支持的文件格式：{path.suffix}（支持 xlsx、csv）")
     if fmt == "csv":
         text = path.read_bytes().decode("utf-8-sig")
         return tablib.Dataset().load(text, format="csv")
