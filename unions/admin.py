@@ -87,7 +87,9 @@ class MemberForm(forms.ModelForm):
     when a correction is typed (a detail view of the full number is a logged review-desk
     action, not an admin page)."""
 
-    id_number_input = forms.CharField(label="身份证号码", max_length=32, required=False)
+    id_number_input = forms.CharField(label="身份证号码", max_length=40, required=False)
+    # wider than the column: clean_mobile normalises "+86 139-0000-0001" and names landlines
+    mobile = forms.CharField(label="手机号码", max_length=32)
 
     class Meta:
         model = Member
