@@ -56,6 +56,9 @@ ALLOWED_HOSTS = [
 ]
 if PRODUCTION and not ALLOWED_HOSTS:
     raise RuntimeError("DJANGO_ALLOWED_HOSTS must be set in production")
+# The client address comes from the proxy's X-Real-IP header only when a proxy sets it
+# (docker-compose's nginx); otherwise a client could choose its own address.
+USE_X_REAL_IP = env_bool("USE_X_REAL_IP", PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
