@@ -7,9 +7,9 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-project = tomllib.loads(Path(__file__).resolve().parent.parent.joinpath("pyproject.toml").read_text())[
-    "project"
-]
+project = tomllib.loads(
+    Path(__file__).resolve().parent.parent.joinpath("pyproject.toml").read_text()
+)["project"]
 wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
 missing = []
 for spec in wanted:

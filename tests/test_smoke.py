@@ -115,7 +115,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(args, env, timeout=120):
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CI")}
+    drop = ("DATABASE_URL", "CI", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
     base.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=timeout

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made from
-# fixtures in that same thread must not be refused as "async-unsafe".
+# Playwright's sync API keeps an event loop running in the test thread for the whole session;
+# Django would then refuse every later ORM call in that process (tests, fixtures, the
+# transactional flush) as "async-unsafe". Tests only — the deploy check test strips it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
