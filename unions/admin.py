@@ -26,12 +26,7 @@ from unions.validators import clean_id_number, clean_mobile, normalise_input
 
 def scope_unions(user):
     """Unions a staff user may administer in the admin: all for superusers."""
-    if user.is_superuser:
-        return Union.objects.all()
-    reviewer = getattr(user, "reviewer", None)
-    if reviewer is None or not reviewer.active:
-        return Union.objects.none()
-    return reviewer.scope_unions()
+    return membership.administered_unions(user)
 
 
 def looks_like_id_number(term: str) -> bool:

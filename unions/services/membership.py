@@ -26,14 +26,7 @@ def can_administer(user, union: Union) -> bool:
     """The union's admin: city staff (superusers or city reviewers), or an active reviewer
     whose scope contains the union (grassroots: the unions they manage; district and industry:
     their subtrees)."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    reviewer = getattr(user, "reviewer", None)
-    if reviewer is None or not reviewer.active:
-        return False
-    return reviewer.scope_unions().filter(pk=union.pk).exists()
+    return administered_unions(user).filter(pk=union.pk).exists()
 
 
 def _require_admin(user, union):
@@ -192,3 +185,28 @@ def reject_transfer(transfer: TransferRequest, *, by) -> TransferRequest:
     req.status, req.decided_at, req.decided_by = RequestStatus.REJECTED, timezone.now(), by
     req.save(update_fields=["status", "decided_at", "decided_by"])
     return req
+
+
+def administered_unions(user):
+    """The unions whose membership requests this user decides (the one scoping door for the
+    request pages): everything for city staff, the reviewer's scope otherwise."""
+    if user is None or not user.is_authenticated:
+        return Union.objects.none()
+    if user.is_superuser:
+        return Union.objects.all()
+    reviewer = getattr(user, "reviewer", None)
+    if reviewer is None or not reviewer.active:
+        return Union.objects.none()
+    return reviewer.scope_unions()
+
+
+def join_requests_for(user):
+    return JoinRequest.objects.filter(union__in=administered_unions(user)).select_related(
+        "member", "union"
+    )
+
+
+def transfer_requests_for(user):
+    return TransferRequest.objects.filter(to_union__in=administered_unions(user)).select_related(
+        "member", "from_union", "to_union"
+    )
