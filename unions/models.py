@@ -369,6 +369,12 @@ class ReviewerProfile(models.Model):
     class Meta:
         verbose_name = "审核员"
         verbose_name_plural = "审核员"
+        constraints = [
+            # grassroots reviewers sign in by SMS code to this number: it must name one account
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="unique_reviewer_phone"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.get_level_display()}）"

@@ -160,3 +160,16 @@ def test_admin_dry_run_then_confirm_saves_a_good_file(tree, roster_file, admin_c
     response = admin_client.post("/admin/unions/reviewerprofile/process_import/", confirm)
     assert response.status_code == 302
     assert ReviewerProfile.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_database_holds_one_reviewer_per_phone(tree):
+    from django.db import IntegrityError, transaction
+
+    from tests.factories import ReviewerFactory
+
+    ReviewerFactory(phone="13800007777")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReviewerFactory(phone="13800007777")
+    ReviewerFactory(phone="")
+    ReviewerFactory(phone="")  # accounts without a phone (e-mail sign-in) are fine
