@@ -1,30 +1,25 @@
 # The project's vocabulary: run, test, lint, bench, vendor.
+#   make run    the whole system with demo data (SQLite + inline tasks unless DATABASE_URL and
+#               REDIS_URL / CELERY_BROKER_URL are set: then PostgreSQL, Redis, worker and beat)
+#   make test   the whole suite (CI: .ci/run, against PostgreSQL)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench vendor venv migrate seed clean services-check
+.PHONY: run test lint format bench vendor venv migrate seed clean
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ".[dev]"
-	@touch $(STAMP)
-
-venv: $(STAMP)
+venv:
+	@bash scripts/ensure_venv.sh $(VENV)
 
 migrate: venv
+	@$(PY) scripts/ensure_db.py
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
 	$(PY) manage.py seed_demo
 
-# Starts the whole system with demo data. Embedded (SQLite + inline tasks) unless DATABASE_URL
-# and REDIS_URL / CELERY_BROKER_URL are set; then PostgreSQL, Redis, a worker and beat.
 run: seed
 	@bash scripts/run.sh $(HOST) $(PORT)
 

@@ -19,4 +19,8 @@ def reset_ip(token) -> None:
 
 def client_ip(request) -> str | None:
     # Behind the proxy of docker-compose.yml the client address arrives in X-Real-IP.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR")
+    from django.conf import settings
+
+    if getattr(settings, "USE_X_REAL_IP", False):
+        return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR")
+    return request.META.get("REMOTE_ADDR")

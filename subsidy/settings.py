@@ -41,11 +41,24 @@ if PRODUCTION and SECRET_KEY == _DEV_SECRET:
 # Fernet keys rotate: the first encrypts, all decrypt.
 _DEV_FERNET = "n1ZQ1xM4a7kqQ2vF1bq7s6Ezv2m9HqQ1m0p3b8uYQ2k="
 PII_FERNET_KEYS = [k.strip() for k in env("PII_FERNET_KEYS", _DEV_FERNET).split(",") if k.strip()]
-PII_HMAC_KEY = env("PII_HMAC_KEY", "dev-only-hmac-key-for-id-number-lookups")
+_DEV_HMAC = "dev-only-hmac-key-for-id-number-lookups"
+PII_HMAC_KEY = env("PII_HMAC_KEY", _DEV_HMAC)
 if PRODUCTION and _DEV_FERNET in PII_FERNET_KEYS:
     raise RuntimeError("PII_FERNET_KEYS must be set in production")
+if PRODUCTION and PII_HMAC_KEY == _DEV_HMAC:
+    raise RuntimeError("PII_HMAC_KEY must be set in production")
 
-ALLOWED_HOSTS = [h.strip() for h in env("DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# Development accepts any host; production serves only the names it is given.
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in env("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",")
+    if h.strip()
+]
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise RuntimeError("DJANGO_ALLOWED_HOSTS must be set in production")
+# The client address comes from the proxy's X-Real-IP header only when a proxy sets it
+# (docker-compose's nginx); otherwise a client could choose its own address.
+USE_X_REAL_IP = env_bool("USE_X_REAL_IP", PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]

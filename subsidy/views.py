@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import connection
 from django.shortcuts import render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -14,6 +16,7 @@ def home(request):
     return render(request, "home.html", {"campaign": Campaign.current()})
 
 
+@extend_schema(responses={200: OpenApiTypes.OBJECT})
 @api_view(["GET"])
 def health(request):
     """Liveness for a signed-in user: the database (and Redis, when configured) answer."""

@@ -19,7 +19,7 @@ def make_id_number(n: int | None = None, region="440106", birth=date(1995, 3, 7)
     n = next(_seq) if n is None else n
     # vary the birth date so more than 1000 distinct numbers exist
     body = f"{region}{(birth + timedelta(days=n // 1000)):%Y%m%d}{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # the argument includes a check digit
 
 
 def make_mobile(n: int | None = None) -> str:

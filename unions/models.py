@@ -98,6 +98,16 @@ class Union(models.Model):
     def is_within(self, other: "Union") -> bool:
         return self.path.startswith(other.path)
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id and self.path and self.parent.path.startswith(self.path):
+            raise ValidationError({"parent": "上级工会不能是本工会或其下级工会"})
+        if self.level == UnionLevel.CITY and self.parent_id:
+            raise ValidationError({"parent": "市总工会不能有上级工会"})
+        if self.level != UnionLevel.CITY and not self.parent_id:
+            raise ValidationError({"parent": "请选择上级工会"})
+
     def save(self, *args, **kwargs):
         with transaction.atomic():
             old_path = None
@@ -107,8 +117,10 @@ class Union(models.Model):
                 super().save(*args, **kwargs)
                 kwargs.pop("force_insert", None)
             parent = self.parent
-            if parent is not None and parent.pk == self.pk:
-                raise ValueError("a union cannot be its own parent")
+            if parent is not None and (
+                parent.pk == self.pk or (old_path and parent.path.startswith(old_path))
+            ):
+                raise ValueError("a union cannot be moved under itself or its own descendant")
             self.path = f"{parent.path if parent else '/'}{self.pk}/"
             self.depth = (parent.depth + 1) if parent else 0
             if parent is None:
@@ -122,11 +134,10 @@ class Union(models.Model):
                 self._move_subtree(old_path)
 
     def _move_subtree(self, old_path):
-        """Recompute every descendant's path after a move (rare: a handful of rows a year)."""
-        for child in (
-            Union.objects.filter(path__startswith=old_path).exclude(pk=self.pk).order_by("depth")
-        ):
-            child.parent = Union.objects.get(pk=child.parent_id)
+        """Recompute the descendants' paths, depths and districts after a move. Moves are rare
+        (a handful a year), so each direct child re-saves and recurses into its own subtree."""
+        for child in Union.objects.filter(parent=self).order_by("pk"):
+            child.parent = self
             child.save()
 
 
@@ -277,6 +288,47 @@ class TransferRequest(models.Model):
         return f"{self.member.name}: {self.from_union} → {self.to_union}"
 
 
+class MembershipEvent(models.Model):
+    """The membership history of a member: joined, transferred (from → to)."""
+
+    class Kind(models.TextChoices):
+        JOINED = "joined", "入会"
+        TRANSFERRED = "transferred", "会籍转移"
+
+    member = models.ForeignKey(
+        Member, verbose_name="会员", on_delete=models.CASCADE, related_name="membership_events"
+    )
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    from_union = models.ForeignKey(
+        Union,
+        verbose_name="原工会",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_union = models.ForeignKey(
+        Union, verbose_name="新工会", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间", default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "会籍记录"
+        verbose_name_plural = "会籍记录"
+        ordering = ["member", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.member.name} {self.get_kind_display()} {self.to_union}"
+
+
 class ReviewerLevel(models.TextChoices):
     GRASSROOTS = "grassroots", "基层工会"
     DISTRICT = "district", "区总工会，产业、直属单位工会"
@@ -295,6 +347,8 @@ class ReviewerProfile(models.Model):
     name = models.CharField("姓名", max_length=50)
     phone = models.CharField("手机号码", max_length=11, blank=True, db_index=True)
     email = models.EmailField("邮箱", blank=True)
+    # 所属工会 of the roster (attachment 4): where the admin works, as written; free text.
+    affiliation = models.CharField("所属工会", max_length=120, blank=True)
     level = models.CharField("审核层级", max_length=16, choices=ReviewerLevel.choices)
     managed_unions = models.ManyToManyField(
         Union, verbose_name="管理的工会", related_name="reviewers", blank=True
@@ -315,6 +369,12 @@ class ReviewerProfile(models.Model):
     class Meta:
         verbose_name = "审核员"
         verbose_name_plural = "审核员"
+        constraints = [
+            # grassroots reviewers sign in by SMS code to this number: it must name one account
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="unique_reviewer_phone"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.get_level_display()}）"

@@ -23,12 +23,20 @@ def clean_id_number(value: str) -> str:
         raise ValidationError("请填写身份证号码", code="id_required")
     if len(raw) != 18:
         raise ValidationError("身份证号码应为 18 位", code="id_length")
+    if not raw[:17].isdigit() or not (raw[17].isdigit() or raw[17] == "X"):
+        raise ValidationError("身份证号码只能包含数字（最后一位可为 X）", code="id_format")
+    try:
+        ric.get_birth_date(raw)
+    except stdnum_exceptions.ValidationError:
+        raise ValidationError("身份证号码中的出生日期无效", code="id_birth_date")
+    try:
+        ric.get_birth_place(raw)
+    except stdnum_exceptions.ValidationError:
+        raise ValidationError("身份证号码前 6 位的出生地代码不存在", code="id_birthplace")
     try:
         return ric.validate(raw)
     except stdnum_exceptions.InvalidChecksum:
         raise ValidationError("身份证号码校验位错误，请核对", code="id_checksum")
-    except stdnum_exceptions.InvalidComponent:
-        raise ValidationError("身份证号码中的出生地或出生日期无效", code="id_component")
     except stdnum_exceptions.ValidationError:
         raise ValidationError("身份证号码格式错误", code="id_format")
 
