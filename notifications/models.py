@@ -61,7 +61,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    transition = models.CharField("触发的状态变更", max_length=40, blank=True)
+    transition = models.CharField("触发的状态变更", max_length=80, blank=True)
     subject = models.CharField("标题", max_length=100, blank=True)
     text = models.TextField("内容")
     # WeChat subscribe message: template id and its `data` mapping.

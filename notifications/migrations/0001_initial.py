@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('applicant_status', '申领进度通知'), ('grassroots_new', '基层工会待审核提醒'), ('staff_digest', '每日工作提醒')], max_length=24, verbose_name='类型')),
                 ('channel', models.CharField(choices=[('wechat', '微信订阅消息'), ('sms', '短信'), ('email', '电子邮件'), ('console', '控制台（开发）'), ('file', '文件（开发）')], max_length=16, verbose_name='渠道')),
                 ('recipient', models.CharField(max_length=128, verbose_name='接收方')),
-                ('transition', models.CharField(blank=True, max_length=40, verbose_name='触发的状态变更')),
+                ('transition', models.CharField(blank=True, max_length=80, verbose_name='触发的状态变更')),
                 ('subject', models.CharField(blank=True, max_length=100, verbose_name='标题')),
                 ('text', models.TextField(verbose_name='内容')),
                 ('template_id', models.CharField(blank=True, max_length=64, verbose_name='模板ID')),
