@@ -84,25 +84,41 @@ def wechat_data(application, target, reason) -> dict:
     }
 
 
-def _applicant_route(application):
+def bindings_for(applications) -> dict | None:
+    """{user_id: openid} of subscribed bindings for a batch (None unless WeChat is in use)."""
+    if conf.applicant_channel() != Channel.WECHAT:
+        return None
+    user_ids = {a.member.user_id for a in applications if a.member.user_id}
+    return dict(
+        WeChatBinding.objects.filter(user_id__in=user_ids, subscribed=True).values_list(
+            "user_id", "openid"
+        )
+    )
+
+
+def _applicant_route(application, bindings=None):
     """(channel, recipient, user): WeChat when the applicant has a subscribed openid and
     WeChat is the configured channel; otherwise SMS to the application's mobile."""
     mode = conf.applicant_channel()
     user = application.member.user if application.member_id else None
     if mode == Channel.WECHAT:
-        binding = WeChatBinding.objects.filter(user=user, subscribed=True).first() if user else None
-        if binding is not None:
-            return Channel.WECHAT, binding.openid, user
+        if bindings is None:
+            bindings = bindings_for([application])
+        openid = bindings.get(user.pk) if user else None
+        if openid:
+            return Channel.WECHAT, openid, user
         return Channel.SMS, application.mobile, user
     return mode, application.mobile, user
 
 
-def for_transition(application, name, source, target, reason="") -> list[Notification]:
+def for_transition(
+    application, name, source, target, reason="", bindings=None
+) -> list[Notification]:
     """The outbox rows (unsaved) one status change produces."""
     rows = []
     if application.notify_opt_in:
         reason = reason or reason_of(application, target)
-        channel, recipient, user = _applicant_route(application)
+        channel, recipient, user = _applicant_route(application, bindings)
         rows.append(
             Notification(
                 kind=NotificationKind.APPLICANT_STATUS,

@@ -75,8 +75,17 @@ def is_whole_city(user) -> bool:
     return scope_key(user) in {"city", "all"}
 
 
+def cache_key(campaign_id, user) -> str:
+    return f"stats:v1:{campaign_id}:{scope_key(user)}"
+
+
+def cached(campaign_id, user):
+    """The cached figures, if any — looked up before loading the campaign row."""
+    return cache.get(cache_key(campaign_id, user))
+
+
 def campaign_stats(campaign, user, use_cache=True) -> dict:
-    key = f"stats:v1:{campaign.pk}:{scope_key(user)}"
+    key = cache_key(campaign.pk, user)
     if use_cache:
         hit = cache.get(key)
         if hit is not None:

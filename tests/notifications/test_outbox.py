@@ -257,3 +257,26 @@ def test_periodic_jobs_are_visible_to_staff():
     tasks = dict(PeriodicTask.objects.values_list("task", "enabled"))
     assert tasks["notifications.tasks.sweep_outbox"] is True
     assert tasks["notifications.tasks.send_staff_digest"] is True
+
+
+def test_bulk_transition_of_many_rows_uses_batched_queries(
+    campaign, tree, settings, django_assert_max_num_queries
+):
+    from notifications.models import WeChatBinding
+    from tests.factories import MemberFactory
+
+    settings.NOTIFICATION_CHANNEL = "wechat"
+    apps = [
+        ApplicationFactory(campaign=campaign, member=MemberFactory(union=u), status="approved")
+        for u in (tree.a1, tree.a2, tree.b1, tree.i1) * 5
+    ]
+    WeChatBinding.objects.create(user=apps[0].member.user, openid="oBulkOpenId0001")
+    fresh = list(type(apps[0]).objects.filter(pk__in=[a.pk for a in apps]))
+    for a in fresh:
+        a.status = "funded"
+    with django_assert_max_num_queries(20):
+        with transaction.atomic():
+            record_bulk_transitions([(a, "fund", "approved", "funded", None, "") for a in fresh])
+    rows = Notification.objects.filter(kind=NotificationKind.APPLICANT_STATUS)
+    assert rows.count() == 20
+    assert rows.filter(channel="wechat", recipient="oBulkOpenId0001").count() == 1
