@@ -13,8 +13,8 @@ from subsidy.signals import applications_transitioned
 
 @receiver(post_transition, sender=Application, dispatch_uid="notifications.on_transition")
 def on_transition(sender, instance, name, source, target, method_kwargs=None, **kwargs):
-    if kwargs.get("exception") is not None:
-        return
+    if kwargs.get("exception") is not None or instance.pk is None:
+        return  # a failed transition, or an unsaved object: nothing happened to tell about
     reason = (method_kwargs or {}).get("reason", "")
     delivery.enqueue(messages.for_transition(instance, name, source, target, reason))
 
@@ -23,6 +23,7 @@ def on_transition(sender, instance, name, source, target, method_kwargs=None, **
 def on_bulk_transition(sender, entries, **kwargs):
     # Allocation moves thousands of rows at once: load their unions, districts, campaigns,
     # members and WeChat bindings in a few batched queries, not per row.
+    entries = [e for e in entries if e[0].pk is not None]
     apps = [e[0] for e in entries]
     prefetch_related_objects(apps, "union__district", "campaign", "member__user")
     bindings = messages.bindings_for(apps)
