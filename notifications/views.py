@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from import_export.formats.base_formats import XLSX
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -78,6 +80,15 @@ def stats_export(request, campaign_id):
 class CampaignStatsAPI(APIView):
     """GET /api/v1/campaigns/{id}/stats/ — the dashboard's figures in the caller's scope."""
 
+    @extend_schema(
+        summary="批次统计",
+        description=(
+            "本人管理范围内的统计：applicants/cap、approvals/quota、by_status、by_district、"
+            "by_worker_group、by_kind、by_hukou、backlog、registry_latency、opening_day。"
+            "非审核人员或批次不存在：404 not_found。"
+        ),
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+    )
     def get(self, request, campaign_id):
         if not stats.may_view(request.user):
             raise ApiError("not_found", "未找到该记录", status_code=404)
