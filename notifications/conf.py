@@ -30,6 +30,7 @@ def wechat_page() -> str:
 MAX_ATTEMPTS = 8
 LEASE_SECONDS = 120
 STATS_CACHE_SECONDS = 45
+STATS_STALE_SECONDS = 24 * 3600
 
 
 def backoff_seconds(attempts: int) -> int:

@@ -31,3 +31,19 @@ def sweep_outbox():
 @shared_task(name="notifications.tasks.send_staff_digest")
 def send_staff_digest():
     return len(digest.send_staff_digest())
+
+
+@shared_task(name="notifications.tasks.refresh_stats")
+def refresh_stats(campaign_id, user_id):
+    """Recompute one scope's statistics in the background (stale-while-revalidate)."""
+    from django.contrib.auth import get_user_model
+
+    from notifications.services import stats
+    from subsidy.models import Campaign
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if campaign is None or user is None:
+        return None
+    stats.refresh(campaign, user)
+    return campaign_id

@@ -85,13 +85,34 @@ def cached(campaign_id, user):
 
 
 def campaign_stats(campaign, user, use_cache=True) -> dict:
+    """Fresh figures for STATS_CACHE_SECONDS; after that, the last figures (kept a day) are
+    served at once while one background task recomputes them (stale-while-revalidate, one
+    refresh per scope at a time), so the opening-day rush never queues behind the scans."""
     key = cache_key(campaign.pk, user)
     if use_cache:
         hit = cache.get(key)
         if hit is not None:
             return hit
+        stale = cache.get(key + ":stale")
+        if stale is not None:
+            if cache.add(key + ":refreshing", 1, 120):
+                from notifications import tasks
+
+                try:
+                    tasks.refresh_stats.delay(campaign.pk, user.pk)
+                except Exception:  # broker down: compute in-line instead
+                    cache.delete(key + ":refreshing")
+                    return refresh(campaign, user)
+            return stale
+    return refresh(campaign, user)
+
+
+def refresh(campaign, user) -> dict:
+    key = cache_key(campaign.pk, user)
     data = compute_in_memory(campaign, user)
     cache.set(key, data, conf.STATS_CACHE_SECONDS)
+    cache.set(key + ":stale", data, conf.STATS_STALE_SECONDS)
+    cache.delete(key + ":refreshing")
     return data
 
 

@@ -261,3 +261,24 @@ def test_xlsx_export_holds_the_tables(client, campaign, rows, reviewers):
     )
     districts = [row[0].value for row in wb["各区按状态"].iter_rows(min_row=2)]
     assert districts == ["越秀区总工会"]
+
+
+def test_expired_figures_are_served_stale_while_one_refresh_runs(
+    campaign, rows, reviewers, monkeypatch
+):
+    from django.core.cache import cache
+
+    from notifications import tasks
+
+    user = reviewers.city.user
+    first = stats.campaign_stats(campaign, user)
+    key = stats.cache_key(campaign.pk, user)
+    cache.delete(key)  # the 45 s are over
+    ApplicationFactory(campaign=campaign, status="pending_city")
+    queued = []
+    monkeypatch.setattr(tasks.refresh_stats, "delay", lambda *a: queued.append(a))
+    assert stats.campaign_stats(campaign, user) == first  # stale, at once
+    assert stats.campaign_stats(campaign, user) == first
+    assert queued == [(campaign.pk, user.pk)]  # one refresh, not one per request
+    tasks.refresh_stats(campaign.pk, user.pk)
+    assert stats.campaign_stats(campaign, user)["applications"] == first["applications"] + 1

@@ -130,11 +130,13 @@ def _p95(xs):
     return xs[max(0, round(0.95 * len(xs)) - 1)]
 
 
-def _measure(client, url, cold, n):
+def _measure(client, url, cold, n, expire_key=None):
     times, queries = [], []
     for _ in range(n):
         if cold:
             cache.clear()
+        if expire_key:  # fresh copy expired, stale copy kept: served at once, refresh queued
+            cache.delete(expire_key)
         with CaptureQueriesContext(connection) as ctx:
             t = time.perf_counter()
             r = client.get(url)
@@ -192,6 +194,20 @@ def _run(report, campaign, suffix, cached=True):
                 )
                 continue
             warm, q_warm = _measure(client, url, cold=False, n=30)
+            from notifications.services.stats import cache_key
+
+            user = User.objects.get(username=who)
+            stale, q_stale = _measure(
+                client, url, cold=False, n=30, expire_key=cache_key(campaign.pk, user)
+            )
+            report.row(
+                "stats",
+                f"{kind} {scope} expired→stale p95",
+                _p95(stale),
+                "ms",
+                "",
+                f"median {statistics.median(stale):.1f} ms; {q_stale} queries",
+            )
             report.row(
                 "stats",
                 f"{kind} {scope} cold p95 (200k apps){suffix}",
