@@ -1,0 +1,168 @@
+"""Who gets what (SPEC §9): the outbox rows a status change creates.
+
+Called from the signal receivers inside the transaction that changes the application, so a
+rolled-back change leaves no message. Delivery is queued for after the commit.
+"""
+
+from django.utils import timezone
+
+from notifications import conf
+from notifications.models import Channel, Notification, NotificationKind, WeChatBinding
+from subsidy.models import ApplicationStatus as S
+from unions.models import ReviewerLevel, ReviewerProfile
+
+SIGNATURE = "【求学圆梦】"
+
+NEXT_STEP = {
+    S.PENDING_CHSI: "系统正在通过学信网校核您的学历信息，请耐心等待。",
+    S.CHSI_FAILED: "请核对学籍学号/毕业证书编号后，在申领截止前重新提交申领。",
+    S.PENDING_GRASSROOTS: "学历校核已通过，正在等待基层工会审核。",
+    S.GRASSROOTS_REJECTED: "请按不通过原因修改后，在申领截止前重新提交申领。",
+    S.PENDING_DISTRICT: "基层工会审核已通过，正在等待区总工会，产业、直属单位工会审核。",
+    S.DISTRICT_REJECTED: "请按不通过原因修改后，在申领截止前重新提交申领。",
+    S.PENDING_CITY: "正在等待市总工会审核。",
+    S.CITY_REJECTED: "本批次申领已结束，不能再次提交。",
+    S.APPROVED: "市总工会审核已通过，补助名单确定后将另行通知。",
+    S.FUNDED: "您已列入拟获补助名单，名单公示后将发放补助。",
+    S.WAITLISTED: "补助名额已满，您已列入候补名单，如有名额将按顺序递补。",
+    S.REVOKED: "您的补助资格已被取消，如有疑问请致电咨询。",
+    S.PAYMENT_FAILED: "补助发放失败，请联系所属工会核对银行账户信息。",
+    S.PAID: "补助已发放至您登记的工商银行账户，请注意查收。",
+}
+
+REJECTED = {S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED, S.CITY_REJECTED}
+
+
+def hotline_for(application) -> str:
+    """The district union's hotline (附件1), else the campaign's general one."""
+    district = application.union.district
+    if district is not None and district.hotline:
+        return f"{district.name} {district.hotline.replace(';', '、')}"
+    c = application.campaign
+    name = c.general_hotline_name or "咨询电话"
+    return f"{name} {c.general_hotline.replace(';', '、')}".strip()
+
+
+def reason_of(application, target) -> str:
+    if target == S.CHSI_FAILED:
+        return application.registry_reason
+    if target == S.REVOKED:
+        return application.revoked_reason
+    if target == S.PAYMENT_FAILED:
+        return application.payment_failure_reason
+    if target in REJECTED:
+        return application.rejection_reason
+    return ""
+
+
+def applicant_text(application, target, reason="") -> str:
+    label = S(target).label
+    parts = [
+        f"{SIGNATURE}您的学历教育补助申领（排队号{application.queue_number}）状态更新为：{label}。"
+    ]
+    if reason:
+        parts.append(f"原因：{reason}。")
+    parts.append(f"下一步：{NEXT_STEP.get(target, '')}")
+    hotline = hotline_for(application)
+    if hotline:
+        parts.append(f"咨询电话：{hotline}。")
+    return "".join(parts)
+
+
+def _clip(text, n=20):
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def wechat_data(application, target, reason) -> dict:
+    """Subscribe-message data for the status template (字段：申领事项、当前状态、备注、时间)."""
+    note = reason or NEXT_STEP.get(target, "")
+    return {
+        "thing1": {"value": "学历教育补助申领"},
+        "phrase2": {"value": _clip(S(target).label, 5)},
+        "thing3": {"value": _clip(note)},
+        "time4": {"value": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+    }
+
+
+def bindings_for(applications) -> dict | None:
+    """{user_id: openid} of subscribed bindings for a batch (None unless WeChat is in use)."""
+    if conf.applicant_channel() != Channel.WECHAT:
+        return None
+    user_ids = {a.member.user_id for a in applications if a.member.user_id}
+    return dict(
+        WeChatBinding.objects.filter(user_id__in=user_ids, subscribed=True).values_list(
+            "user_id", "openid"
+        )
+    )
+
+
+def _applicant_route(application, bindings=None):
+    """(channel, recipient, user): WeChat when the applicant has a subscribed openid and
+    WeChat is the configured channel; otherwise SMS to the application's mobile."""
+    mode = conf.applicant_channel()
+    user = application.member.user if application.member_id else None
+    if mode == Channel.WECHAT:
+        if bindings is None:
+            bindings = bindings_for([application])
+        openid = bindings.get(user.pk) if user else None
+        if openid:
+            return Channel.WECHAT, openid, user
+        return Channel.SMS, application.mobile, user
+    return mode, application.mobile, user
+
+
+def for_transition(
+    application, name, source, target, reason="", bindings=None
+) -> list[Notification]:
+    """The outbox rows (unsaved) one status change produces."""
+    rows = []
+    if application.notify_opt_in:
+        reason = reason or reason_of(application, target)
+        channel, recipient, user = _applicant_route(application, bindings)
+        rows.append(
+            Notification(
+                kind=NotificationKind.APPLICANT_STATUS,
+                channel=channel,
+                recipient=recipient,
+                recipient_user=user,
+                application=application,
+                transition=f"{name}:{source}>{target}",
+                subject="申领进度通知",
+                text=applicant_text(application, target, reason),
+                template_id=conf.wechat_template_status() if channel == Channel.WECHAT else "",
+                data=wechat_data(application, target, reason) if channel == Channel.WECHAT else {},
+            )
+        )
+    if target == S.PENDING_GRASSROOTS:
+        rows.extend(_grassroots_rows(application, name, source, target))
+    return rows
+
+
+def grassroots_reviewers(union):
+    return ReviewerProfile.objects.filter(
+        level=ReviewerLevel.GRASSROOTS,
+        active=True,
+        can_review=True,
+        managed_unions=union,
+    ).exclude(phone="")
+
+
+def _grassroots_rows(application, name, source, target):
+    deadline = timezone.localtime(application.campaign.grassroots_review_until)
+    text = (
+        f"{SIGNATURE}{application.union.name}有新的职工学历教育补助申领待审核"
+        f"（排队号{application.queue_number}），请于{deadline:%m月%d日%H:%M}前登录审核。"
+    )
+    return [
+        Notification(
+            kind=NotificationKind.GRASSROOTS_NEW,
+            channel=Channel.SMS,
+            recipient=r.phone,
+            recipient_user_id=r.user_id,
+            application=application,
+            transition=f"{name}:{source}>{target}",
+            subject="待审核提醒",
+            text=text,
+        )
+        for r in grassroots_reviewers(application.union)
+    ]

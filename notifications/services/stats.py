@@ -1,0 +1,284 @@
+"""Statistics for city staff (everything) and each union (its subtree), SPEC §10.
+
+The scope is whatever `Application.objects.visible_to(user)` returns — the one door; this
+module never decides scoping itself. Figures come from six aggregate queries (no per-row
+Python) and are cached briefly per (campaign, scope).
+"""
+
+import math
+from datetime import datetime, time, timedelta
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from notifications import conf
+from subsidy.models import (
+    CITY_APPROVED_STATUSES,
+    PENDING_FOR_LEVEL,
+    Application,
+    ApplicationType,
+    Hukou,
+    WorkerGroup,
+)
+from subsidy.models import ApplicationStatus as S
+from unions.models import ReviewerLevel
+
+NO_DISTRICT = "市总工会直属"
+
+
+class PercentilesCont(Aggregate):
+    """PostgreSQL's percentile_cont(ARRAY[p1, p2]) WITHIN GROUP (ORDER BY x): several
+    percentiles from one sort."""
+
+    function = "percentile_cont"
+    template = "%(function)s(ARRAY[%(percentiles)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, percentiles, **extra):
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(
+            expression,
+            percentiles=", ".join(str(float(p)) for p in percentiles),
+            output_field=ArrayField(FloatField()),
+            **extra,
+        )
+
+
+def _epoch_seconds(expr):
+    return Func(expr, template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
+
+
+def scope_key(user) -> str:
+    """A cache key part naming the user's scope (not the user: same scope, same figures)."""
+    reviewer = getattr(user, "reviewer", None)
+    if reviewer is not None and reviewer.active:
+        if reviewer.is_city:
+            return "city"
+        ids = sorted(reviewer.managed_unions.values_list("pk", flat=True))
+        return f"{reviewer.level}:{'-'.join(map(str, ids))}"
+    if user.is_superuser:
+        return "all"
+    return "none"
+
+
+def may_view(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    reviewer = getattr(user, "reviewer", None)
+    return (reviewer is not None and reviewer.active) or user.is_superuser
+
+
+def is_whole_city(user) -> bool:
+    return scope_key(user) in {"city", "all"}
+
+
+def cache_key(campaign_id, user) -> str:
+    return f"stats:v1:{campaign_id}:{scope_key(user)}"
+
+
+def cached(campaign_id, user):
+    """The cached figures, if any — looked up before loading the campaign row."""
+    return cache.get(cache_key(campaign_id, user))
+
+
+def campaign_stats(campaign, user, use_cache=True) -> dict:
+    """Fresh figures for STATS_CACHE_SECONDS; after that, the last figures (kept a day) are
+    served at once while one background task recomputes them (stale-while-revalidate, one
+    refresh per scope at a time), so the opening-day rush never queues behind the scans."""
+    key = cache_key(campaign.pk, user)
+    if use_cache:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        stale = cache.get(key + ":stale")
+        if stale is not None:
+            if cache.add(key + ":refreshing", 1, 120):
+                from notifications import tasks
+
+                try:
+                    tasks.refresh_stats.delay(campaign.pk, user.pk)
+                except Exception:  # broker down: compute in-line instead
+                    cache.delete(key + ":refreshing")
+                    return refresh(campaign, user)
+            return stale
+    return refresh(campaign, user)
+
+
+def refresh(campaign, user) -> dict:
+    key = cache_key(campaign.pk, user)
+    data = compute_in_memory(campaign, user)
+    cache.set(key, data, conf.STATS_CACHE_SECONDS)
+    cache.set(key + ":stale", data, conf.STATS_STALE_SECONDS)
+    cache.delete(key + ":refreshing")
+    return data
+
+
+def compute_in_memory(campaign, user):
+    """On PostgreSQL, give this read-only transaction enough sort memory that the percentile
+    sort and COUNT(DISTINCT) of ~200,000 rows stay in memory instead of spilling to disk."""
+    if connection.vendor != "postgresql":
+        return compute(campaign, user)
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL work_mem = '32MB'")
+        return compute(campaign, user)
+
+
+def _percentiles(qs):
+    done = qs.filter(registry_checked_at__isnull=False)
+    if connection.vendor == "postgresql":
+        secs = _epoch_seconds(F("registry_checked_at") - F("submitted_at"))
+        r = done.aggregate(n=Count("pk"), p=PercentilesCont(secs, [0.5, 0.95]))
+        p50, p95 = r["p"] or (None, None)
+        return r["n"], p50, p95
+    # SQLite (development): no ordered-set aggregates; compute from the pairs.
+    values = sorted(
+        (b - a).total_seconds()
+        for a, b in done.values_list("submitted_at", "registry_checked_at").iterator()
+    )
+    return len(values), percentile(values, 0.5), percentile(values, 0.95)
+
+
+def percentile(sorted_values, p):
+    """Linear interpolation between closest ranks, as percentile_cont does."""
+    if not sorted_values:
+        return None
+    k = (len(sorted_values) - 1) * p
+    lo, hi = math.floor(k), math.ceil(k)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def _main_counts(qs):
+    """One scan: counts per (union, status) with the approvals and the three breakdowns as
+    FILTERed counts alongside. Folding ~hundreds of small groups in Python is not per-row."""
+    extra = {
+        "approved": Count("pk", filter=Q(city_approved_at__isnull=False) & ~Q(status=S.REVOKED))
+    }
+    for prefix, field, choices in BREAKDOWNS:
+        for code in choices.values:
+            extra[f"{prefix}__{code}"] = Count("pk", filter=Q(**{field: code}))
+    return list(qs.order_by().values("union_id", "status").annotate(n=Count("pk"), **extra))
+
+
+BREAKDOWNS = (
+    ("g", "worker_group", WorkerGroup),
+    ("k", "kind", ApplicationType),
+    ("h", "hukou", Hukou),
+)
+
+
+def _district_names(union_ids) -> dict:
+    from unions.models import Union
+
+    return {
+        pk: name or NO_DISTRICT
+        for pk, name in Union.objects.filter(pk__in=union_ids).values_list("pk", "district__name")
+    }
+
+
+def compute(campaign, user, now=None) -> dict:
+    now = now or timezone.now()
+    qs = Application.objects.visible_to(user).filter(campaign=campaign)
+    whole_city = is_whole_city(user)
+
+    # 1. one scan: status x union, approvals, worker group / type / hukou
+    rows = _main_counts(qs)
+    names = _district_names({r["union_id"] for r in rows})
+    by_status = {s: 0 for s in S.values}
+    districts = {}
+    breakdown = {prefix: {code: 0 for code in choices.values} for prefix, _, choices in BREAKDOWNS}
+    approved = 0
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+        approved += row["approved"]
+        name = names.get(row["union_id"], NO_DISTRICT)
+        d = districts.setdefault(
+            name, {"district": name, "counts": {s: 0 for s in S.values}, "total": 0}
+        )
+        d["counts"][row["status"]] += row["n"]
+        d["total"] += row["n"]
+        for prefix, _, choices in BREAKDOWNS:
+            for code in choices.values:
+                breakdown[prefix][code] += row[f"{prefix}__{code}"]
+    applications = sum(by_status.values())
+    groups, kinds, hukous = breakdown["g"], breakdown["k"], breakdown["h"]
+
+    # 2. distinct applicants in scope (the whole city reads the R1 counter instead)
+    if whole_city:
+        applicants_in_scope = None
+    else:
+        applicants_in_scope = qs.aggregate(n=Count("member_id", distinct=True))["n"]
+
+    # review backlog and overdue per level (overdue: still pending past the level's deadline)
+    backlog = []
+    for level, status in PENDING_FOR_LEVEL.items():
+        deadline = campaign.review_deadline(level)
+        pending = by_status[status]
+        backlog.append(
+            {
+                "level": level,
+                "label": ReviewerLevel(level).label,
+                "pending": pending,
+                "overdue": pending if now > deadline else 0,
+                "deadline": timezone.localtime(deadline).isoformat(),
+            }
+        )
+
+    # 3. registry time to result
+    n, p50, p95 = _percentiles(qs)
+
+    # 4. submissions per hour of the opening day (local time)
+    day = timezone.localtime(campaign.opens_at).date()
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    hours = {start + timedelta(hours=h): 0 for h in range(24)}
+    for row in (
+        qs.filter(submitted_at__gte=start, submitted_at__lt=start + timedelta(days=1))
+        .annotate(h=TruncHour("submitted_at"))
+        .values("h")
+        .annotate(n=Count("pk"))
+    ):
+        hours[timezone.localtime(row["h"])] = row["n"]
+
+    applicants = campaign.applicant_count if whole_city else applicants_in_scope
+    city_approved = sum(by_status[s] for s in CITY_APPROVED_STATUSES)
+    return {
+        "campaign": {"id": campaign.pk, "title": campaign.title, "year": campaign.year},
+        "scope": "city" if whole_city else "union",
+        "generated_at": timezone.localtime(now).isoformat(),
+        "applicants": {"count": applicants, "cap": campaign.application_cap},
+        "applicants_in_scope": applicants_in_scope,
+        "applications": applications,
+        "approvals": {"count": approved, "quota": campaign.quota},
+        "city_approved_statuses": city_approved,
+        "by_status": [{"status": s, "label": S(s).label, "count": by_status[s]} for s in S.values],
+        "by_district": sorted(districts.values(), key=lambda d: (-d["total"], d["district"])),
+        "by_worker_group": _labelled(groups, WorkerGroup),
+        "by_kind": _labelled(kinds, ApplicationType),
+        "by_hukou": _labelled(hukous, Hukou),
+        "backlog": backlog,
+        "registry_latency": {
+            "checked": n,
+            "median_seconds": _round(p50),
+            "p95_seconds": _round(p95),
+        },
+        "opening_day": {
+            "date": day.isoformat(),
+            "hours": [{"hour": f"{h:%H}:00", "count": c} for h, c in sorted(hours.items())],
+        },
+    }
+
+
+def _labelled(counts, choices):
+    labels = dict(choices.choices)
+    return [{"code": k, "label": labels.get(k, k), "count": v} for k, v in counts.items()]
+
+
+def _round(v):
+    return None if v is None else round(float(v), 1)
+
+
+def progress(count, target) -> int:
+    return 0 if not target else min(100, round(100 * count / target))
