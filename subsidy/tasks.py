@@ -31,12 +31,19 @@ def check_registry(self, application_id: int):
     from subsidy.registry import pipeline
     from subsidy.services import verification
 
-    eager = bool(self.request.is_eager)
-    result = verification.check(application_id, release_connection=not eager)
+    if self.request.is_eager:
+        # Inline (embedded mode): a few immediate re-tries at most; the request must not hang
+        # on a dead registry — the sweeper (or `manage.py registry_sweep`) sends it again.
+        result = verification.check(application_id)
+        for _ in range(int(conf.get("REGISTRY_EAGER_RETRIES"))):
+            if not result.retry:
+                break
+            result = verification.check(application_id)
+        return result.code
+    result = verification.check(application_id, release_connection=True)
     if not result.retry:
         return result.code
-    limit = int(conf.get("REGISTRY_EAGER_RETRIES" if eager else "REGISTRY_MAX_RETRIES"))
-    if self.request.retries >= limit:
+    if self.request.retries >= int(conf.get("REGISTRY_MAX_RETRIES")):
         logger.warning(
             "registry check of application %s gave up after %d retries; the sweeper will "
             "send it again",

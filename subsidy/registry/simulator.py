@@ -265,6 +265,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # 64+ clients connect at once; the default backlog is 5
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # a client that timed out and went away is part of the game, not an error
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 def make_handler(sim: Simulator, prefix: str = ""):
     class Handler(BaseHTTPRequestHandler):

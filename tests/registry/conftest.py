@@ -115,14 +115,9 @@ def pending_app(campaign, tree):
 
     def make(kind="enrollment", number=None, **kwargs):
         member = MemberFactory(union=tree.a1)
-        extra = {"study_number": number} if number else {}
-        return ApplicationFactory(
-            campaign=campaign,
-            member=member,
-            kind=kind,
-            status=ApplicationStatus.PENDING_CHSI,
-            **extra,
-            **kwargs,
-        )
+        kwargs.setdefault("status", ApplicationStatus.PENDING_CHSI)
+        if number:
+            kwargs["study_number"] = number
+        return ApplicationFactory(campaign=campaign, member=member, kind=kind, **kwargs)
 
     return make
