@@ -16,7 +16,7 @@ from subsidy.registry.sla import format_seconds, sla_figures
 class OverdueRegistryCheckAdmin(admin.ModelAdmin):
     list_display = (
         "queue_number",
-        "masked_name",
+        "name",
         "union",
         "campaign",
         "submitted_at",
@@ -42,12 +42,6 @@ class OverdueRegistryCheckAdmin(admin.ModelAdmin):
             .filter(status=ApplicationStatus.PENDING_CHSI)
             .filter(overdue)
         )
-
-    @admin.display(description="姓名")
-    def masked_name(self, obj):
-        from unions.pii import mask_name
-
-        return mask_name(obj.name)
 
     @admin.display(description="已等待")
     def waited(self, obj):

@@ -84,7 +84,7 @@ def test_a_body_without_a_result_is_unavailable(sim):
     assert client.lookup_certificate("ZK2024A0001") == Unavailable("http_404")
 
 
-def test_rate_limiter_bounds_requests_and_asks_to_retry_later(sim):
+def test_rate_limiter_bounds_requests_and_asks_to_retry_later(sim, client):
     inner = HttpRegistryClient(sim.url, user="demo", password="demo", timeout=0.5)
     bucket = TokenBucket(rate=2, burst=2)  # in-process bucket: 2 requests a second
     client = RateLimitedClient(inner, bucket=bucket, max_wait=0)
