@@ -40,7 +40,7 @@ def check_registry(self, application_id: int):
                 break
             result = verification.check(application_id)
         return result.code
-    result = verification.check(application_id, release_connection=True)
+    result = verification.check(application_id, offload_db=True)
     if not result.retry:
         return result.code
     if self.request.retries >= int(conf.get("REGISTRY_MAX_RETRIES")):

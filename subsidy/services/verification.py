@@ -4,18 +4,18 @@ apply the rules, record the result and move the application out of `pending_chsi
 Safe to run any number of times, concurrently too: the decision is written under a row lock
 (SELECT … FOR UPDATE) and only while the application is still `pending_chsi`, so two
 deliveries of the same task give one transition and one audit record. The registry call
-happens outside any transaction and without holding a database connection (see
-`_db_phase`) — a slow registry never holds locks or PostgreSQL connections.
+happens outside any transaction and, in a worker, outside the few database threads (see
+`_run_db`) — a slow registry never holds locks or PostgreSQL connections.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,37 +42,68 @@ class CheckResult:
         return self.code == UNAVAILABLE
 
 
-_slots_lock = threading.Lock()
-_slots: threading.BoundedSemaphore | None = None
+_executor_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
 
 
-def _db_slots() -> threading.BoundedSemaphore:
-    global _slots
-    with _slots_lock:
-        if _slots is None:
-            _slots = threading.BoundedSemaphore(int(conf.get("REGISTRY_DB_CONCURRENCY")))
-        return _slots
+def _db_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=int(conf.get("REGISTRY_DB_CONCURRENCY")),
+                thread_name_prefix="registry-db",
+            )
+        return _executor
 
 
-@contextmanager
-def _db_phase(release: bool):
-    """A short database phase. With `release` (a worker thread), at most
-    REGISTRY_DB_CONCURRENCY threads of this process use the database at once and each hands
-    its connection back afterwards, so a worker with 64 threads waiting on the registry holds
-    a handful of PostgreSQL connections, not 64."""
-    if not release:
-        yield
-        return
-    slots = _db_slots()
-    slots.acquire()
-    try:
-        yield
-    finally:
-        try:
-            if not connection.in_atomic_block:
-                connection.close()
-        finally:
-            slots.release()
+def _run_db(fn, *args, offload: bool):
+    """Run a short database phase. With `offload` (a worker thread), it runs on one of
+    REGISTRY_DB_CONCURRENCY database threads of this process, each keeping its own
+    persistent connection: a worker with 64 threads waiting on the registry holds a handful
+    of PostgreSQL connections, not 64, and never reconnects per task."""
+    if not offload:
+        return fn(*args)
+
+    def run():
+        close_old_connections()  # drop a broken or too old connection, as a request would
+        return fn(*args)
+
+    return _db_executor().submit(run).result()
+
+
+@dataclass(frozen=True)
+class _Pending:
+    kind: str
+    number: str
+    name: str
+    id_number: str
+    campaign: object
+
+
+def _claim(application_id):
+    """Count the attempt and read what the lookup needs — or say why there is nothing to do."""
+    counted = Application.objects.filter(
+        pk=application_id, status=ApplicationStatus.PENDING_CHSI
+    ).update(registry_attempts=F("registry_attempts") + 1)
+    if not counted:
+        status = (
+            Application.objects.filter(pk=application_id).values_list("status", flat=True).first()
+        )
+        return CheckResult(MISSING) if status is None else CheckResult(ALREADY_DECIDED, status)
+    row = (
+        Application.objects.select_related("campaign")
+        .only(
+            "kind",
+            "study_number",
+            "name",
+            "id_number",
+            "campaign__eligible_from",
+            "campaign__eligible_until",
+        )
+        .get(pk=application_id)
+    )
+    return _Pending(row.kind, row.study_number, row.name, row.id_number, row.campaign)
 
 
 def record_snapshot(number: str, lookup, applicant_id: str) -> dict:
@@ -93,24 +124,17 @@ def record_snapshot(number: str, lookup, applicant_id: str) -> dict:
 
 
 def check(
-    application_id: int, client: RegistryClient | None = None, release_connection=False
+    application_id: int, client: RegistryClient | None = None, offload_db=False
 ) -> CheckResult:
     client = client or default_client()
+    claim = _run_db(_claim, application_id, offload=offload_db)
+    if isinstance(claim, CheckResult):
+        return claim
 
-    with _db_phase(release_connection):
-        app = Application.objects.select_related("campaign").filter(pk=application_id).first()
-        if app is None:
-            return CheckResult(MISSING)
-        if app.status != ApplicationStatus.PENDING_CHSI:
-            return CheckResult(ALREADY_DECIDED, app.status)
-        Application.objects.filter(pk=app.pk).update(registry_attempts=F("registry_attempts") + 1)
-        campaign, kind, number = app.campaign, app.kind, app.study_number
-        name, id_number = app.name, app.id_number
-
-    if kind == ApplicationType.SELF_STUDY:
-        lookup = client.lookup_certificate(number)
+    if claim.kind == ApplicationType.SELF_STUDY:
+        lookup = client.lookup_certificate(claim.number)
     else:
-        lookup = client.lookup_student(number)
+        lookup = client.lookup_student(claim.number)
 
     if isinstance(lookup, Unavailable):
         logger.warning(
@@ -120,13 +144,13 @@ def check(
         )
         return CheckResult(UNAVAILABLE, lookup.reason, getattr(lookup, "retry_after", None))
     assert isinstance(lookup, Found | NotFound)
-    outcome = rules.evaluate(kind, name, id_number, lookup, campaign)
-    snapshot = record_snapshot(number, lookup, id_number)
-    return _decide(application_id, outcome, snapshot, release_connection)
+    outcome = rules.evaluate(claim.kind, claim.name, claim.id_number, lookup, claim.campaign)
+    snapshot = record_snapshot(claim.number, lookup, claim.id_number)
+    return _run_db(_decide, application_id, outcome, snapshot, offload=offload_db)
 
 
-def _decide(application_id, outcome: rules.Outcome, snapshot: dict, release_connection):
-    with _db_phase(release_connection), transaction.atomic():
+def _decide(application_id, outcome: rules.Outcome, snapshot: dict):
+    with transaction.atomic():
         # Lock only the application row (not the campaign: intake locks that one, R1).
         app = Application.objects.select_for_update().get(pk=application_id)
         if app.status != ApplicationStatus.PENDING_CHSI:

@@ -47,7 +47,7 @@ def test_two_deliveries_at_the_same_moment_decide_once(sim, pending_app):
     def deliver():
         try:
             barrier.wait()
-            results.append(verification.check(app.pk, release_connection=True).code)
+            results.append(verification.check(app.pk).code)
         finally:
             connection.close()
 
