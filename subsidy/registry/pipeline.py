@@ -37,20 +37,27 @@ def send_checks(ids, countdown=None) -> int:
     Application.objects.filter(pk__in=ids, status=ApplicationStatus.PENDING_CHSI).update(
         registry_dispatched_at=now
     )
-    for i, pk in enumerate(ids):
-        try:
-            check_registry.apply_async(args=[pk], countdown=countdown)
-        except Exception:
-            unsent = ids[i:]
-            Application.objects.filter(pk__in=unsent, registry_dispatched_at=now).update(
-                registry_dispatched_at=None
-            )
-            logger.warning(
-                "could not queue registry checks for %d application(s); the sweeper will retry",
-                len(unsent),
-                exc_info=True,
-            )
-            return i
+    i = 0
+    try:
+        if check_registry.app.conf.task_always_eager:  # embedded: run inline, no broker
+            for i, pk in enumerate(ids):
+                check_registry.apply_async(args=[pk], countdown=countdown)
+        else:
+            # one broker connection for the whole batch (the sweeper may send thousands)
+            with check_registry.app.producer_or_acquire() as producer:
+                for i, pk in enumerate(ids):
+                    check_registry.apply_async(args=[pk], countdown=countdown, producer=producer)
+    except Exception:
+        unsent = ids[i:]
+        Application.objects.filter(pk__in=unsent, registry_dispatched_at=now).update(
+            registry_dispatched_at=None
+        )
+        logger.warning(
+            "could not queue registry checks for %d application(s); the sweeper will retry",
+            len(unsent),
+            exc_info=True,
+        )
+        return i
     return len(ids)
 
 
