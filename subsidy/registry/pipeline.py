@@ -40,12 +40,12 @@ def send_checks(ids, countdown=None) -> int:
     i = 0
     try:
         if check_registry.app.conf.task_always_eager:  # embedded: run inline, no broker
-            for i, pk in enumerate(ids):
+            for i, pk in enumerate(ids):  # noqa: B007 (i: where a failure stopped)
                 check_registry.apply_async(args=[pk], countdown=countdown)
         else:
             # one broker connection for the whole batch (the sweeper may send thousands)
             with check_registry.app.producer_or_acquire() as producer:
-                for i, pk in enumerate(ids):
+                for i, pk in enumerate(ids):  # noqa: B007 (i: where a failure stopped)
                     check_registry.apply_async(args=[pk], countdown=countdown, producer=producer)
     except Exception:
         unsent = ids[i:]
