@@ -75,4 +75,5 @@ class OverdueRegistryCheckAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        # city staff: whoever may see applications in the admin at all
+        return request.user.is_active and request.user.has_perm("subsidy.view_application")

@@ -136,4 +136,27 @@ def seed(stdout=None):
             stdout.write(f"  {mobile}  {kind:<10} {number:<20} → {outcome}")
         if len(rows) > 11:
             stdout.write(f"  … {len(rows) - 11} more demo members, each passing")
+    _dispatch_pending(stdout)
     return data
+
+
+def _dispatch_pending(stdout):
+    """Demo applications already waiting for the check: queue them for the worker. Inline
+    (embedded) mode cannot check them before the web server — which hosts the simulator —
+    is up, so there it only says how."""
+    from subsidy.celery import app as celery_app
+    from subsidy.models import Application, ApplicationStatus
+    from subsidy.registry import pipeline
+
+    waiting = Application.objects.filter(status=ApplicationStatus.PENDING_CHSI).count()
+    if not waiting or stdout is None and celery_app.conf.task_always_eager:
+        return
+    if celery_app.conf.task_always_eager:
+        stdout.write(
+            f"  {waiting} 条待学历接口校核的申领: 服务启动后运行 "
+            "`python manage.py registry_sweep --all` 完成校核"
+        )
+        return
+    sent = pipeline.sweep(stale_after=0, grace=0)
+    if stdout is not None:
+        stdout.write(f"  queued {sent} registry check(s) for demo applications")

@@ -181,6 +181,15 @@ def _wait_workers_ready(app, n, timeout=60):
     raise RuntimeError("bench workers did not start")
 
 
+def _cpu_seconds(pid) -> float:
+    """user + system CPU time of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _connections(dbname):
     from django.db import connection
 
@@ -239,6 +248,7 @@ def run(report):
                     .values_list("pk", flat=True)[:sample]
                 )
                 Application.objects.filter(pk__in=ids).update(submitted_at=timezone.now())
+                cpu0 = sum(_cpu_seconds(w.pid) for w in workers)
                 t0 = time.monotonic()
                 pipeline.send_checks(ids)
                 t_sent = time.monotonic() - t0
@@ -251,6 +261,8 @@ def run(report):
                     time.sleep(0.25)
                 elapsed = time.monotonic() - t0
                 decided = sample - left
+                cpu = sum(_cpu_seconds(w.pid) for w in workers) - cpu0
+                load = os.getloadavg()[0]
                 rate = decided / elapsed
                 from subsidy.registry.sla import durations
 
@@ -270,6 +282,15 @@ def run(report):
                 else:
                     report.row("registry", f"c={c}: all {N} decided", elapsed, "s", "≤ 300 s", note)
                 report.row("registry", f"c={c}: throughput", rate, "app/s", "", "")
+                report.row(
+                    "registry",
+                    f"c={c}: worker CPU per check",
+                    cpu / max(decided, 1) * 1000,
+                    "ms",
+                    "",
+                    f"both workers' user+sys; machine load average {load:.1f} on "
+                    f"{os.cpu_count()} cores",
+                )
                 report.row(
                     "registry",
                     f"c={c}: time to result p50 / p95",

@@ -100,3 +100,22 @@ def test_admin_list_shows_only_overdue_applications(admin_client, pending_app, c
     assert f">{fresh.queue_number}<" not in text
     assert late.name in text
     assert "超过 2 小时无结果 1" in text
+
+
+def test_registry_sweep_command_redispatches_everything_pending(pending_app, sim):
+    from tests.registry.conftest import add_record
+
+    app = pending_app()
+    add_record(sim, app)
+    Application.objects.filter(pk=app.pk).update(registry_dispatched_at=timezone.now())
+    out = StringIO()
+    call_command("registry_sweep", "--all", stdout=out)
+    assert "已重新派发 1 条" in out.getvalue()
+    app.refresh_from_db()
+    assert app.status == "pending_grassroots"
+
+
+def test_overdue_list_is_for_staff_who_may_see_applications(client, django_user_model):
+    staff = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    client.force_login(staff)
+    assert client.get("/admin/subsidy/overdueregistrycheck/").status_code == 403
