@@ -148,7 +148,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "qxym"),
+            # Each pytest-xdist worker gets its own prefix, so one worker's cache reset never
+            # touches another's keys (or the broker's queues).
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "qxym") + env("PYTEST_XDIST_WORKER", ""),
         }
     }
 else:

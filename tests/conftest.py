@@ -41,11 +41,21 @@ def _test_defaults(settings, request, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
-    try:
-        cache.clear()
-    except Exception:
-        pass
+    _clear_own_keys(cache)
     yield
+
+
+def _clear_own_keys(cache):
+    """Delete only this test process's keys: `cache.clear()` on Redis is FLUSHDB, which would
+    also wipe the other xdist worker's keys and any Celery queue sharing the database."""
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
