@@ -206,14 +206,21 @@ class ApplicationQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """The one scoping door (SPEC §1, §12): every reviewer page, API, export and photo
-        view goes through here. Grassroots reviewers see their managed unions, district and
-        industry reviewers their subtrees, city staff everything; nobody sees applications
-        still in or failed at the registry check. Applicants see their own."""
+        view goes through here. Reviewers with the review permission see: grassroots their
+        managed unions, district and industry reviewers their subtrees, city staff everything;
+        nobody sees applications still in or failed at the registry check, and no reviewer
+        sees their own application (they may be members too). A superuser without a reviewer
+        profile (ops) sees everything. Applicants are scoped by `of_user`, not here."""
         if user is None or not user.is_authenticated:
             return self.none()
         reviewer = getattr(user, "reviewer", None)
-        if reviewer is not None and reviewer.active:
+        if reviewer is not None:
+            if not (reviewer.active and reviewer.can_review and user.is_active):
+                return self.none()
             qs = self.exclude(status__in=HIDDEN_FROM_REVIEWERS)
+            own = Member.objects.filter(user=user).values_list("id_hmac", flat=True).first()
+            if own:
+                qs = qs.exclude(id_hmac=own)
             if reviewer.is_city:
                 return qs
             managed = list(reviewer.managed_unions.all())
@@ -225,7 +232,7 @@ class ApplicationQuerySet(models.QuerySet):
             for union in managed:
                 q |= Q(union__path__startswith=union.path)
             return qs.filter(q)
-        if user.is_superuser:
+        if user.is_superuser and user.is_active:
             return self
         return self.none()
 
