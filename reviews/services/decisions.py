@@ -145,7 +145,6 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
     if level is None:
         raise NotInScope()
     reason = (reason or "").strip()
-    _check_input(level, action, reason, bool(confirm_employed))
     locking = getattr(settings, "REVIEW_LOCKING", True)
     try:
         with transaction.atomic():
@@ -155,6 +154,7 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
             app = qs.filter(pk=application_id).first()
             if app is None:
                 raise NotInScope()
+            _check_input(level, action, reason, bool(confirm_employed))
             _check_state(app, level, expected_status)
             _check_window(app, level)
             name = _TRANSITIONS[(level, action)]
