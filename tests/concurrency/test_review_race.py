@@ -95,8 +95,7 @@ def test_parallel_decisions_on_many_applications_keep_one_unbroken_audit_chain(
     reviewer = ReviewerFactory(level="grassroots", unions=[tree.a1])
     token = Token.objects.create(user=reviewer.user).key
     apps = [
-        ApplicationFactory(campaign=campaign, member=MemberFactory(union=tree.a1))
-        for _ in range(8)
+        ApplicationFactory(campaign=campaign, member=MemberFactory(union=tree.a1)) for _ in range(8)
     ]
     barrier = threading.Barrier(len(apps))
     codes = []

@@ -60,8 +60,6 @@ def test_records_cut_off_the_end_are_named(chain):
         call_command("verify_audit")
 
 
-
-
 def test_record_fields_cover_actor_level_reason_and_ip(reviewers, app_a1, client):
     client.force_login(reviewers.grassroots_a.user)
     client.post(
@@ -77,7 +75,10 @@ def test_record_fields_cover_actor_level_reason_and_ip(reviewers, app_a1, client
         "grassroots",
         "192.0.2.7",
     )
-    assert r.actor_name == reviewers.grassroots_a.name and r.union == reviewers.grassroots_a.managed_unions.first()
+    assert (
+        r.actor_name == reviewers.grassroots_a.name
+        and r.union == reviewers.grassroots_a.managed_unions.first()
+    )
     call_command("verify_audit")
 
 

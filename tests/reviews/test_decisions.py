@@ -125,9 +125,7 @@ def test_a_level_cannot_act_before_the_application_reaches_it(
         ("city", "funded"),
     ],
 )
-def test_wrong_state_is_a_conflict_with_the_current_status(
-    reviewers, make_app, tree, role, status
-):
+def test_wrong_state_is_a_conflict_with_the_current_status(reviewers, make_app, tree, role, status):
     app = make_app(tree.a1, status=status)
     with pytest.raises(DecisionError) as exc:
         decisions.reject(getattr(reviewers, role).user, app.pk, reason="不符合")

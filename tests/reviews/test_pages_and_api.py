@@ -64,9 +64,7 @@ def test_page_decision_without_tick_says_so_and_changes_nothing(grassroots, app_
     assert Application.objects.get(pk=app_a1.pk).status == "pending_grassroots"
 
 
-def test_page_decision_on_a_changed_application_is_409_with_current_state(
-    grassroots, app_a1
-):
+def test_page_decision_on_a_changed_application_is_409_with_current_state(grassroots, app_a1):
     Application.objects.filter(pk=app_a1.pk).update(status="grassroots_rejected")
     response = grassroots.post(
         f"/review/applications/{app_a1.pk}/decide/",
@@ -162,9 +160,7 @@ def _count(client, url):
 
 
 @pytest.mark.parametrize("url", ["/review/?per_page={n}", "/api/v1/reviews/?page_size={n}"])
-def test_list_query_count_is_fixed_whatever_the_page_size(
-    client, reviewers, make_app, tree, url
-):
+def test_list_query_count_is_fixed_whatever_the_page_size(client, reviewers, make_app, tree, url):
     for _ in range(50):
         make_app(tree.a1)
     client.force_login(reviewers.district_yuexiu.user)

@@ -108,7 +108,9 @@ def test_matrix(client, users, app_a1, role, name, method, path, payload, ok_sta
     except Resolver404:
         pytest.fail(f"route {path} does not exist")
     if payload:
-        payload = {k: (v.format(pk=app_a1.pk) if isinstance(v, str) else v) for k, v in payload.items()}
+        payload = {
+            k: (v.format(pk=app_a1.pk) if isinstance(v, str) else v) for k, v in payload.items()
+        }
     client.force_login(users[role])
     before = app_a1.status
     response = _call(client, method, path, payload, path.startswith("/api/"))
@@ -151,4 +153,3 @@ def test_reviewer_without_review_permission_sees_nothing(client, reviewers, app_
     profile.save()
     client.force_login(profile.user)
     assert client.get(f"/api/v1/reviews/{app_a1.pk}/").status_code == 404
-
