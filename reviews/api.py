@@ -115,7 +115,7 @@ class ReviewList(ListAPIView):
     def get_queryset(self):
         level = decisions.reviewer_level(self.request.user)
         filters = queue.QueueFilters.from_params(self.request.query_params)
-        rows, _ = queue.queue(self.request.user, filters, level)
+        rows, _ = queue.queue(self.request.user, filters, level, with_counts=False)
         return rows
 
 

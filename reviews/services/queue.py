@@ -16,7 +16,7 @@ from subsidy.models import (
     Campaign,
     WorkerGroup,
 )
-from unions.models import ReviewerLevel
+from unions.models import ReviewerLevel, Union
 from unions.pii import blind_index
 from unions.validators import normalise_input
 
@@ -90,7 +90,9 @@ def search_q(q: str, level: str | None) -> Q:
         return Q(pk__in=[]) if grassroots else Q(id_hmac=blind_index(upper))
     if grassroots:
         return Q(name__contains=q)
-    return Q(name__contains=q) | Q(union__name__contains=q)
+    # Union names are matched on the small union table first: no join in the big query.
+    unions = list(Union.objects.filter(name__contains=q).values_list("pk", flat=True)[:500])
+    return Q(name__contains=q) | Q(union_id__in=unions) if unions else Q(name__contains=q)
 
 
 def base_queryset(user, filters: QueueFilters, level: str | None):
@@ -110,10 +112,12 @@ def base_queryset(user, filters: QueueFilters, level: str | None):
     return qs
 
 
-def queue(user, filters: QueueFilters, level: str | None):
-    """(rows queryset in submission order, counts per status {code: n}, total)."""
+def queue(user, filters: QueueFilters, level: str | None, with_counts=True):
+    """(rows queryset in submission order, counts per status {code: n} or None)."""
     base = base_queryset(user, filters, level)
-    counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
+    counts = None
+    if with_counts:
+        counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
     rows = base
     if filters.status:
         rows = rows.filter(status=filters.status)
