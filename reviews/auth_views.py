@@ -20,6 +20,9 @@ def _next_url(request):
     nxt = request.POST.get("next") or request.GET.get("next") or ""
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         return nxt
+    reviewer = request.user.reviewer
+    if not reviewer.can_review and reviewer.can_manage_reviewers:
+        return reverse("reviews:reviewers")  # a manager without review rights
     return reverse("reviews:dashboard")
 
 

@@ -217,6 +217,8 @@ def run(report):
     client = Client()
     client.force_login(user)
     cases = [
+        # The floor on this machine: a signed-in request doing one SELECT 1 (the health check).
+        ("baseline: /api/v1/health/", "/api/v1/health/"),
         ("dashboard p1, status=pending_district", "/review/?status=pending_district"),
         ("dashboard p1, name search", f"/review/?q={name[:2]}"),
         ("dashboard p1, ID-number search", f"/review/?q={id_number}"),
