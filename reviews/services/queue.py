@@ -117,7 +117,7 @@ def queue(user, filters: QueueFilters, level: str | None, with_counts=True):
     base = base_queryset(user, filters, level)
     counts = None
     if with_counts:
-        counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
+        counts = dict(base.order_by().values_list("status").annotate(n=Count("*")))
     rows = base
     if filters.status:
         rows = rows.filter(status=filters.status)
