@@ -81,3 +81,44 @@ class PIIViewLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_field_display()} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class ChainHead(models.Model):
+    """The newest record of the audit chain (one row). Appends move it in the same transaction,
+    so `verify_audit` can tell that records were cut off the end of the chain."""
+
+    seq = models.BigIntegerField("最新序号", default=0)
+    hash = models.CharField("最新哈希", max_length=64)
+
+    class Meta:
+        verbose_name = "审核记录链头"
+        verbose_name_plural = "审核记录链头"
+
+    def __str__(self):
+        return f"{self.seq} {self.hash[:12]}"
+
+
+class OpenedApplication(models.Model):
+    """A reviewer opened this application's detail page: batch approval only covers rows the
+    reviewer has actually looked at (SPEC §6)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核员", on_delete=models.CASCADE, related_name="+"
+    )
+    application = models.ForeignKey(
+        "subsidy.Application",
+        verbose_name="申领",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField("打开时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "已查看的申领"
+        verbose_name_plural = "已查看的申领"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "application"], name="opened_once_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.application_id}"

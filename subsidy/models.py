@@ -206,14 +206,23 @@ class ApplicationQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """The one scoping door (SPEC §1, §12): every reviewer page, API, export and photo
-        view goes through here. Grassroots reviewers see their managed unions, district and
-        industry reviewers their subtrees, city staff everything; nobody sees applications
-        still in or failed at the registry check. Applicants see their own."""
+        view goes through here. Reviewers with the review permission see: grassroots their
+        managed unions, district and industry reviewers their subtrees, city staff everything;
+        nobody sees applications still in or failed at the registry check, and no reviewer
+        sees their own application (they may be members too). A superuser without a reviewer
+        profile (ops) sees everything. Applicants are scoped by `of_user`, not here."""
         if user is None or not user.is_authenticated:
             return self.none()
         reviewer = getattr(user, "reviewer", None)
-        if reviewer is not None and reviewer.active:
-            qs = self.exclude(status__in=HIDDEN_FROM_REVIEWERS)
+        if reviewer is not None:
+            if not (reviewer.active and reviewer.can_review and user.is_active):
+                return self.none()
+            # A positive list, not NOT IN: PostgreSQL can then answer the per-status counts
+            # from the (campaign, union, status) index alone.
+            qs = self.filter(status__in=[s for s in S.values if s not in HIDDEN_FROM_REVIEWERS])
+            own = Member.objects.filter(user=user).values_list("id_hmac", flat=True).first()
+            if own:
+                qs = qs.exclude(id_hmac=own)
             if reviewer.is_city:
                 return qs
             managed = list(reviewer.managed_unions.all())
@@ -221,11 +230,12 @@ class ApplicationQuerySet(models.QuerySet):
                 return self.none()
             if reviewer.level == ReviewerLevel.GRASSROOTS:
                 return qs.filter(union__in=managed)
-            q = Q()
-            for union in managed:
-                q |= Q(union__path__startswith=union.path)
-            return qs.filter(q)
-        if user.is_superuser:
+            # The subtree's ids first (a small indexed query on the union table), so the
+            # application query filters on union_id and can use (campaign, union, status)
+            # instead of joining every application to its union for a path LIKE.
+            subtree = Union.objects.subtree_of(managed).values_list("pk", flat=True)
+            return qs.filter(union_id__in=list(subtree))
+        if user.is_superuser and user.is_active:
             return self
         return self.none()
 

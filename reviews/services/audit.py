@@ -1,17 +1,22 @@
-"""Appending to the audit hash chain.
+"""Appending to the audit hash chain, and checking it.
 
-Appends are serialised (a transaction-scoped advisory lock on PostgreSQL; SQLite's immediate
-write transactions serialise by themselves) so each record links to exactly one predecessor.
-Call inside the transaction that makes the change: a rolled-back change leaves no record.
+Appends are serialised (a transaction-scoped advisory lock on PostgreSQL, then the chain-head
+row locked FOR UPDATE; SQLite's write transactions serialise by themselves) so each record
+links to exactly one predecessor and sequence numbers have no gaps. Call inside the transaction
+that makes the change: a rolled-back change leaves no record. The lock is the last one a
+transition takes (after the application's row lock), so it cannot deadlock with them, and it is
+held only until that transaction commits — keep those transactions short.
 """
 
 import hashlib
+import ipaddress
 import json
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reviews.models import AuditRecord
+from reviews.models import AuditRecord, ChainHead
 from subsidy.request_context import current_ip
 
 GENESIS = "0" * 64
@@ -71,10 +76,15 @@ def append(
 def append_many(entries, when=None) -> list[AuditRecord]:
     """Append several records in order (allocation writes one per moved application)."""
     _lock()
-    last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev = last if last else (0, GENESIS)
+    head = ChainHead.objects.select_for_update().order_by("pk").first()
+    if head is None:
+        last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
+        head = ChainHead.objects.create(
+            seq=last[0] if last else 0, hash=last[1] if last else GENESIS
+        )
+    seq, prev = head.seq, head.hash
     when = when or timezone.now()
-    ip = current_ip()
+    ip = _normalise_ip(current_ip())
     records = []
     for application, name, source, target, actor, reason in entries:
         actor_name, level, union = actor_details(actor)
@@ -98,4 +108,56 @@ def append_many(entries, when=None) -> list[AuditRecord]:
         prev = r.hash
         records.append(r)
     AuditRecord.objects.bulk_create(records)
+    ChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev)
     return records
+
+
+def _normalise_ip(ip):
+    """Store the address as the database will hand it back, so the hash verifies later."""
+    if not ip:
+        return None
+    try:
+        return ipaddress.ip_address(ip.strip()).compressed
+    except ValueError:
+        return None
+
+
+@dataclass
+class ChainProblem:
+    seq: int
+    kind: str  # "altered" | "removed"
+    detail: str
+
+    def __str__(self):
+        return self.detail
+
+
+def verify_chain(chunk_size: int = 2000) -> tuple[int, ChainProblem | None]:
+    """Walk the chain in order; return (records checked, the first problem or None)."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    qs = AuditRecord.objects.order_by("seq")
+    for r in qs.iterator(chunk_size=chunk_size):
+        if r.seq != expected_seq:
+            return checked, ChainProblem(
+                expected_seq, "removed", f"审核记录 #{expected_seq} 已被删除（链在此处断开）"
+            )
+        if record_hash(r.prev_hash, hashed_fields(r)) != r.hash:
+            return checked, ChainProblem(r.seq, "altered", f"审核记录 #{r.seq} 的内容已被篡改")
+        if r.prev_hash != prev:
+            return checked, ChainProblem(
+                r.seq - 1, "altered", f"审核记录 #{r.seq - 1} 已被篡改（其哈希与后一条记录不符）"
+            )
+        prev = r.hash
+        expected_seq += 1
+        checked += 1
+    head = ChainHead.objects.order_by("pk").first()
+    if head is not None and head.seq >= expected_seq:
+        return checked, ChainProblem(
+            expected_seq, "removed", f"审核记录 #{expected_seq} 至 #{head.seq} 已被删除（链尾缺失）"
+        )
+    if head is not None and head.seq == expected_seq - 1 and head.hash != prev:
+        return checked, ChainProblem(
+            head.seq, "altered", f"审核记录 #{head.seq} 已被篡改（与链头哈希不符）"
+        )
+    return checked, None
