@@ -86,6 +86,7 @@ def create_batch(campaign_id: int, by=None, now=None) -> PaymentBatch:
         )
         if not apps:
             raise PayoutError("nothing_to_pay", "没有待发放的申领", 409)
+        _refuse_shared_accounts(apps)
         number = (campaign.batches.aggregate(n=Max("number"))["n"] or 0) + 1
         amount = campaign.amount_cny
         remark = f"{campaign.year}年职工学历教育补助"
@@ -121,6 +122,24 @@ def create_batch(campaign_id: int, by=None, now=None) -> PaymentBatch:
         _write_files(batch, items)
         batch.save(update_fields=["csv_path", "xlsx_path", "csv_sha256", "xlsx_sha256"])
     return batch
+
+
+def _refuse_shared_accounts(apps):
+    """Results come back keyed by account: two applicants sharing one cannot be told apart."""
+    seen = {}
+    for app in apps:
+        seen.setdefault(app.bank_account, []).append(app)
+    shared = [group for group in seen.values() if len(group) > 1]
+    if shared:
+        names = "；".join(
+            f"账号 {mask_account(g[0].bank_account)}：" + "、".join(a.name for a in g)
+            for g in shared[:5]
+        )
+        raise PayoutError(
+            "shared_account",
+            f"有 {len(shared)} 个银行账号被多名申领人同时使用，请先核实更正：{names}",
+            409,
+        )
 
 
 def _rows(items):
