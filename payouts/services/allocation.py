@@ -91,7 +91,8 @@ class AllocationResult:
 def _ranking_sql(published: bool) -> tuple[str, bool]:
     sql = _AFTER_PUBLICATION if published else _BEFORE_PUBLICATION
     pause = ""
-    delay = float(getattr(settings, "PAYOUTS_ALLOCATION_TEST_DELAY", 0) or 0)
+    delay = getattr(settings, "PAYOUTS_ALLOCATION_TEST_DELAY", 0) or 0
+    delay = float(delay() if callable(delay) else delay)
     if delay and connection.vendor == "postgresql":
         # Test-only: hold the statement's snapshot open so a control test can show what
         # happens to an unlocked run when another commits meanwhile.
