@@ -100,7 +100,7 @@ def _setup():
                SELECT 1, m.name, m.id_number, m.id_hmac, m.mobile, 'enrollment', 'S' || m.id,
                       'none', 'non_agricultural', '机修工', '中国工商银行', %s, md5('acct' || m.id),
                       '7281', '广州天河支行', '', false, '020-83000000', true, '', 'approved',
-                      %s + (m.id % 100000) * interval '1 second', row_number() OVER (ORDER BY m.id),
+                      %s + (m.id %% 100000) * interval '1 second', row_number() OVER (ORDER BY m.id),
                       1, 'pass', '', '', true, '', '', m.id, m.union_id, %s,
                       %s + (random() * 86400) * interval '1 second'
                FROM unions_member m WHERE m.name LIKE 'bench6-%%'""",
