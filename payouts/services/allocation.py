@@ -42,12 +42,12 @@ WITH ranked AS (
            CASE WHEN rn <= %s THEN 'funded' ELSE 'waitlisted' END AS new_status
     FROM ranked
 )
-UPDATE {TABLE} AS a
+UPDATE {TABLE}
 SET rank = target.rn, status = target.new_status
 FROM target
-WHERE a.id = target.id
-  AND (a.status <> target.new_status OR a.rank IS NULL OR a.rank <> target.rn)
-RETURNING a.id, a.status{{old_status}}
+WHERE {TABLE}.id = target.id
+  AND ({TABLE}.status <> target.new_status OR {TABLE}.rank IS NULL OR {TABLE}.rank <> target.rn)
+RETURNING {TABLE}.id, {TABLE}.status{{old_status}}
 """
 
 # After publication: funded (and paid / payment_failed) keep their status; the ranks of the
@@ -63,13 +63,13 @@ WITH ranked AS (
     SELECT id, old_status, rn, 'waitlisted' AS new_status
     FROM ranked WHERE old_status IN ('approved', 'waitlisted') AND %s >= 0
 )
-UPDATE {TABLE} AS a
+UPDATE {TABLE}
 SET rank = target.rn, status = target.new_status
 FROM target
-WHERE a.id = target.id
-  AND a.status IN ('approved', 'waitlisted')
-  AND (a.status <> target.new_status OR a.rank IS NULL OR a.rank <> target.rn)
-RETURNING a.id, a.status{{old_status}}
+WHERE {TABLE}.id = target.id
+  AND {TABLE}.status IN ('approved', 'waitlisted')
+  AND ({TABLE}.status <> target.new_status OR {TABLE}.rank IS NULL OR {TABLE}.rank <> target.rn)
+RETURNING {TABLE}.id, {TABLE}.status{{old_status}}
 """
 
 TRANSITION_NAMES = {S.FUNDED: "fund", S.WAITLISTED: "waitlist"}
