@@ -200,7 +200,18 @@ def run(report):
         "first run: every row moves",
     )
     _vacuum()
-    # steady state: one late approval of an earlier submission
+    t = time.perf_counter()
+    result = allocation.allocate(campaign)
+    report.row(
+        "allocation",
+        "allocate() re-run, nothing changed (100k ranked)",
+        time.perf_counter() - t,
+        "s",
+        "< 2 s",
+        f"{result.moved_count} rows moved",
+    )
+    # one late approval of the EARLIEST submission: every later rank shifts by one, so all
+    # 100k rows get a new `rank` (the worst case of storing the rank)
     first = Application.objects.filter(campaign=campaign).order_by("queue_number").first()
     Application.objects.filter(pk=first.pk).update(status="pending_city")
     allocation.allocate(campaign)
@@ -211,11 +222,11 @@ def run(report):
     result = allocation.allocate(campaign)
     report.row(
         "allocation",
-        "allocate() after one late approval (100k ranked)",
+        "allocate() after a late approval of the earliest row",
         time.perf_counter() - t,
         "s",
         "< 2 s",
-        f"{result.moved_count} rows moved",
+        f"{result.moved_count} statuses moved; all ranks shift",
     )
 
     # 3. public list, cached vs uncached (publication open)
