@@ -1,0 +1,104 @@
+"""Payout endpoints of API v1 (SPEC §11): allocate, publish, revoke, the public grantee list."""
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from payouts.services import allocation, publication, revocation
+from payouts.services.errors import PayoutError, is_city_staff
+from subsidy.api.errors import ApiError
+from subsidy.models import Application, Campaign
+
+
+def _city_only(request):
+    if not is_city_staff(request.user):
+        raise ApiError("permission_denied", "只有市总工会工作人员可以执行此操作", 403)
+
+
+def _api_error(exc: PayoutError):
+    return ApiError(exc.code, exc.message, status_code=exc.status, **exc.extra)
+
+
+@api_view(["POST"])
+def allocate(request, pk):
+    _city_only(request)
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        r = allocation.allocate(campaign, actor=request.user)
+    except PayoutError as exc:
+        raise _api_error(exc)
+    return Response(
+        {
+            "campaign": campaign.pk,
+            "funded": r.funded,
+            "waitlisted": r.waitlisted,
+            "moved": r.moved_count,
+            "published": r.published,
+        }
+    )
+
+
+@api_view(["POST"])
+def publish(request, pk):
+    _city_only(request)
+    get_object_or_404(Campaign, pk=pk)
+    try:
+        campaign = publication.publish(pk, by=request.user)
+    except PayoutError as exc:
+        raise _api_error(exc)
+    return Response(
+        {
+            "campaign": campaign.pk,
+            "published_at": campaign.published_at,
+            "publication_ends_at": campaign.publication_ends_at,
+        }
+    )
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@api_view(["POST"])
+def revoke(request, pk):
+    # Outside the caller's scope → 404 (SPEC §11); inside but not city staff → 403.
+    app = get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
+    _city_only(request)
+    data = RevokeSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        promoted = revocation.revoke(app, request.user, data.validated_data["reason"])
+    except PayoutError as exc:
+        raise _api_error(exc)
+    app.refresh_from_db(fields=["status"])
+    return Response(
+        {
+            "id": app.pk,
+            "status": app.status,
+            "promoted": {"id": promoted.pk, "status": promoted.status} if promoted else None,
+        }
+    )
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def public_grantees(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    state = publication.public_state(campaign)
+    if state == "not_published":
+        raise ApiError("not_published", "本批次补助名单尚未公示", 404)
+    if state == "ended":
+        raise ApiError("publication_ended", "公示期已结束", 410)
+    rows = publication.grantee_rows(campaign.pk)
+    return Response(
+        {
+            "campaign": campaign.pk,
+            "title": campaign.title,
+            "published_at": campaign.published_at,
+            "publication_ends_at": campaign.publication_ends_at,
+            "count": len(rows),
+            "results": rows,
+        }
+    )

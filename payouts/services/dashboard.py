@@ -1,0 +1,43 @@
+"""Figures for the city staff's payout page: quota, waitlist, publication, payment."""
+
+from django.db.models import Count
+
+from payouts.services.payment import payable_applications, payment_open
+from payouts.services.publication import public_state
+from payouts.services.reconciliation import batch_summary
+from subsidy.models import ApplicationStatus
+
+S = ApplicationStatus
+
+
+def campaign_overview(campaign) -> dict:
+    counts = dict(
+        campaign.applications.values("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    funded = counts.get(S.FUNDED, 0)
+    paid = counts.get(S.PAID, 0)
+    failed = counts.get(S.PAYMENT_FAILED, 0)
+    used = funded + paid + failed
+    approved_total = sum(
+        counts.get(s, 0) for s in (S.APPROVED, S.FUNDED, S.WAITLISTED, S.PAID, S.PAYMENT_FAILED)
+    )
+    return {
+        "campaign": campaign,
+        "quota": campaign.quota,
+        "used": used,
+        "remaining": max(campaign.quota - used, 0),
+        "used_pct": min(100, round(100 * used / campaign.quota)) if campaign.quota else 0,
+        "unallocated": counts.get(S.APPROVED, 0),
+        "waitlisted": counts.get(S.WAITLISTED, 0),
+        "revoked": counts.get(S.REVOKED, 0),
+        "pending_city": counts.get(S.PENDING_CITY, 0),
+        "approved_total": approved_total,
+        "funded": funded,
+        "paid": paid,
+        "payment_failed": failed,
+        "quota_reached": campaign.quota_reached(),
+        "public_state": public_state(campaign),
+        "payment_open": payment_open(campaign),
+        "payable": payable_applications(campaign).count() if campaign.is_published else 0,
+        "batches": [batch_summary(b) for b in campaign.batches.all()],
+    }

@@ -1,0 +1,22 @@
+"""The one error type of the payout services: a machine code, a Chinese message, an HTTP
+status the API answers with. HTML views show the message; API views raise ApiError from it."""
+
+
+class PayoutError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+
+def is_city_staff(user) -> bool:
+    reviewer = getattr(user, "reviewer", None) if user is not None else None
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and reviewer is not None
+        and reviewer.active
+        and reviewer.level == "city"
+    )

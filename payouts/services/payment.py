@@ -1,0 +1,407 @@
+"""Payment (发放, SPEC §8, notice 五(十)): ICBC bulk-payment batches and the bank's results.
+
+- `create_batch`: after the publication period, every funded application not yet in a batch
+  (plus failed ones whose account city staff have since corrected) becomes one row of a new
+  batch. The CSV and XLSX files are written once, at creation, under PRIVATE_MEDIA_ROOT, with
+  their SHA-256 kept; they are never regenerated (`open_batch_file` refuses a changed file).
+- `import_result`: the bank's result file marks each row paid or payment_failed. Every row is
+  checked first; one bad row (unknown account, wrong amount, duplicate, not in this batch …)
+  means a per-row Chinese error list and nothing applied.
+- Paid grants enter the lifetime ledger (R5) in the same transaction.
+"""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from payouts.models import AccountCorrection, GrantLedger, PaymentBatch, PaymentItem, PaymentResult
+from payouts.services.errors import PayoutError
+from payouts.services.ledger import record_paid_grant
+from payouts.services.locking import lock_campaign
+from subsidy.models import Application, ApplicationStatus, Campaign
+from unions.pii import blind_index, mask_account
+from unions.validators import normalise_input
+
+S = ApplicationStatus
+HEADERS = ["账号", "户名", "金额", "开户支行", "备注"]
+RESULT_HEADERS = ["账号", "户名", "金额", "结果", "失败原因"]
+SUCCESS_WORDS = {"成功", "success", "SUCCESS", "Success"}
+FAILURE_WORDS = {"失败", "failure", "FAILURE", "Failure", "failed"}
+
+
+# --- which applications are due ------------------------------------------------------------
+def payable_applications(campaign: Campaign):
+    """Funded and never in a batch; or failed, with the account corrected after the failure."""
+    funded = Application.objects.filter(campaign=campaign, status=S.FUNDED).exclude(
+        payment_items__result__in=[PaymentResult.PENDING, PaymentResult.SUCCESS]
+    )
+    failed_ids = []
+    failed = Application.objects.filter(campaign=campaign, status=S.PAYMENT_FAILED).annotate(
+        last_failure=Max("payment_items__result_at"),
+        last_correction=Max("account_corrections__at"),
+    )
+    for app_id, last_failure, last_correction in failed.values_list(
+        "id", "last_failure", "last_correction"
+    ):
+        if last_correction and (last_failure is None or last_correction > last_failure):
+            failed_ids.append(app_id)
+    pending = PaymentItem.objects.filter(result=PaymentResult.PENDING).values("application_id")
+    return (
+        Application.objects.filter(Q(pk__in=funded.values("pk")) | Q(pk__in=failed_ids))
+        .exclude(pk__in=pending)
+        .order_by("rank", "queue_number")
+    )
+
+
+def payment_open(campaign: Campaign, now=None) -> bool:
+    now = now or timezone.now()
+    return campaign.is_published and now >= campaign.publication_ends_at
+
+
+# --- batch creation ------------------------------------------------------------------------
+def create_batch(campaign_id: int, by=None, now=None) -> PaymentBatch:
+    with transaction.atomic():
+        lock_campaign(campaign_id)
+        campaign = Campaign.objects.get(pk=campaign_id)
+        if not campaign.is_published:
+            raise PayoutError("not_published", "名单尚未公示，不能发放", 409)
+        if not payment_open(campaign, now):
+            raise PayoutError(
+                "publication_not_ended",
+                f"公示期至 {timezone.localtime(campaign.publication_ends_at):%Y-%m-%d %H:%M}"
+                " 结束，公示结束后才能发放",
+                409,
+            )
+        apps = list(
+            payable_applications(campaign).only(
+                "id", "name", "bank_account", "bank_branch", "rank", "queue_number"
+            )
+        )
+        if not apps:
+            raise PayoutError("nothing_to_pay", "没有待发放的申领", 409)
+        _refuse_shared_accounts(apps)
+        number = (campaign.batches.aggregate(n=Max("number"))["n"] or 0) + 1
+        amount = campaign.amount_cny
+        remark = f"{campaign.year}年职工学历教育补助"
+        batch = PaymentBatch.objects.create(
+            campaign=campaign,
+            number=number,
+            item_count=len(apps),
+            total_cny=amount * len(apps),
+            created_by=by,
+            csv_path="",
+            xlsx_path="",
+            csv_sha256="",
+            xlsx_sha256="",
+        )
+        items = []
+        for line, app in enumerate(apps, 1):
+            account = app.bank_account
+            items.append(
+                PaymentItem(
+                    batch=batch,
+                    application_id=app.pk,
+                    line=line,
+                    name=app.name,
+                    account=account,
+                    account_hmac=blind_index(account, purpose="account"),
+                    account_last4=account[-4:],
+                    branch=app.bank_branch,
+                    amount_cny=amount,
+                    remark=remark,
+                )
+            )
+        PaymentItem.objects.bulk_create(items, batch_size=1000)
+        _write_files(batch, items)
+        batch.save(update_fields=["csv_path", "xlsx_path", "csv_sha256", "xlsx_sha256"])
+    return batch
+
+
+def _refuse_shared_accounts(apps):
+    """Results come back keyed by account: two applicants sharing one cannot be told apart."""
+    seen = {}
+    for app in apps:
+        seen.setdefault(app.bank_account, []).append(app)
+    shared = [group for group in seen.values() if len(group) > 1]
+    if shared:
+        names = "；".join(
+            f"账号 {mask_account(g[0].bank_account)}：" + "、".join(a.name for a in g)
+            for g in shared[:5]
+        )
+        raise PayoutError(
+            "shared_account",
+            f"有 {len(shared)} 个银行账号被多名申领人同时使用，请先核实更正：{names}",
+            409,
+        )
+
+
+def _rows(items):
+    for it in items:
+        yield [it.account, it.name, f"{it.amount_cny:.2f}", it.branch, it.remark]
+
+
+def _write_files(batch: PaymentBatch, items) -> None:
+    """Write the bank files once; `x` mode refuses to overwrite an existing file."""
+    folder = settings.PRIVATE_MEDIA_ROOT / "payments"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{batch.campaign.year}-batch-{batch.number:03d}-{batch.pk}"
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(HEADERS)
+    writer.writerows(_rows(items))
+    csv_bytes = ("\ufeff" + buf.getvalue()).encode("utf-8")
+    xlsx_bytes = _xlsx_bytes(items)
+    for ext, content in (("csv", csv_bytes), ("xlsx", xlsx_bytes)):
+        path = folder / f"{stem}.{ext}"
+        with open(path, "xb") as fh:
+            fh.write(content)
+        setattr(batch, f"{ext}_path", str(path.relative_to(settings.PRIVATE_MEDIA_ROOT)))
+        setattr(batch, f"{ext}_sha256", hashlib.sha256(content).hexdigest())
+
+
+def _xlsx_bytes(items) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("批量代发")
+    ws.append(HEADERS)
+    for row in _rows(items):
+        # Account as text (an 19-digit number would lose digits as a float); amount as a
+        # two-decimal number.
+        amount = WriteOnlyCell(ws, value=Decimal(row[2]))
+        amount.number_format = "0.00"
+        ws.append([row[0], row[1], amount, row[3], row[4]])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def open_batch_file(batch: PaymentBatch, fmt: str, user, ip=None) -> tuple[bytes, str]:
+    """Read a stored batch file for download, log who downloaded it. Never regenerates."""
+    from payouts.models import PaymentFileDownload
+
+    if fmt not in ("csv", "xlsx"):
+        raise PayoutError("bad_format", "文件格式只能是 csv 或 xlsx", 404)
+    rel = getattr(batch, f"{fmt}_path")
+    path = settings.PRIVATE_MEDIA_ROOT / rel
+    try:
+        content = path.read_bytes()
+    except OSError:
+        raise PayoutError(
+            "file_missing", "发放文件不存在，请联系系统管理员（文件不会重新生成）", 410
+        )
+    if hashlib.sha256(content).hexdigest() != getattr(batch, f"{fmt}_sha256"):
+        raise PayoutError("file_changed", "发放文件校验失败，文件已被改动，请联系系统管理员", 409)
+    PaymentFileDownload.objects.create(batch=batch, file_format=fmt, user=user, ip=ip)
+    return content, path.name
+
+
+# --- the bank's result file ----------------------------------------------------------------
+@dataclass
+class ResultImportOutcome:
+    rows: int = 0
+    paid: int = 0
+    failed: int = 0
+    errors: list = field(default_factory=list)  # [{"row": 3, "code": ..., "detail": ...}]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _cells(raw, idx):
+    def cell(header):
+        return normalise_input(str(raw[idx[header]] or "")) if header in idx else ""
+
+    return cell
+
+
+def _err(errors, row, code, detail):
+    errors.append({"row": row, "code": code, "detail": f"第 {row} 行：{detail}"})
+
+
+def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
+    """Apply the bank's result rows to one batch — all of them, or none."""
+    headers = [normalise_input(str(h or "")) for h in (dataset.headers or [])]
+    missing = [h for h in RESULT_HEADERS[:4] if h not in headers]
+    if missing:
+        return ResultImportOutcome(
+            errors=[
+                {"row": 1, "code": "missing_columns", "detail": "缺少列：" + "、".join(missing)}
+            ]
+        )
+    idx = {h: headers.index(h) for h in RESULT_HEADERS if h in headers}
+    with transaction.atomic():
+        batch = PaymentBatch.objects.select_for_update().select_related("campaign").get(pk=batch_id)
+        items = {
+            it.account_hmac: it
+            for it in batch.items.select_related("application").defer(
+                "application__id_number",
+                "application__bank_account",
+                "application__registry_record",
+            )
+        }
+        ledger_years = dict(
+            GrantLedger.objects.filter(
+                id_hmac__in=[it.application.id_hmac for it in items.values()]
+            ).values_list("id_hmac", "year")
+        )
+        errors, plan, seen = [], [], {}
+        for n, raw in enumerate(dataset, 2):  # row 1 is the header
+            cell = _cells(raw, idx)
+            account = cell("账号").replace(" ", "")
+            if not account and not any(str(c or "").strip() for c in raw):
+                continue  # blank line
+            masked = mask_account(account) or "（空）"
+            if not account.isdigit():
+                _err(errors, n, "bad_account", f"账号 {masked} 格式错误")
+                continue
+            hmac = blind_index(account, purpose="account")
+            if hmac in seen:
+                _err(errors, n, "duplicate_row", f"账号 {masked} 与第 {seen[hmac]} 行重复")
+                continue
+            seen[hmac] = n
+            item = items.get(hmac)
+            if item is None:
+                if Application.objects.filter(bank_account_hmac=hmac).exists():
+                    _err(errors, n, "not_in_batch", f"账号 {masked} 不在本发放批次中")
+                else:
+                    _err(errors, n, "unknown_account", f"账号 {masked} 不是任何申领人的账号")
+                continue
+            if item.result != PaymentResult.PENDING:
+                _err(errors, n, "already_imported", f"账号 {masked} 的结果已导入过")
+                continue
+            if cell("户名") != item.name:
+                _err(errors, n, "wrong_name", f"账号 {masked} 的户名与本批次记录不符")
+                continue
+            try:
+                amount = Decimal(cell("金额").replace(",", ""))
+            except InvalidOperation:
+                amount = None
+            if amount != item.amount_cny:
+                _err(
+                    errors,
+                    n,
+                    "wrong_amount",
+                    f"账号 {masked} 的金额 {cell('金额') or '（空）'} 与应发金额 "
+                    f"{item.amount_cny:.2f} 不符",
+                )
+                continue
+            outcome = cell("结果")
+            reason = cell("失败原因")
+            if outcome in SUCCESS_WORDS:
+                year = ledger_years.get(item.application.id_hmac)
+                if year is not None:
+                    _err(
+                        errors,
+                        n,
+                        "already_granted",
+                        f"该职工已有 {year} 年的补助发放记录，每人只可享受一次",
+                    )
+                    continue
+                plan.append((item, True, ""))
+            elif outcome in FAILURE_WORDS:
+                if not reason:
+                    _err(errors, n, "reason_required", f"账号 {masked} 发放失败，须填写失败原因")
+                    continue
+                plan.append((item, False, reason[:200]))
+            else:
+                _err(errors, n, "bad_result", f"结果应为“成功”或“失败”，不是“{outcome}”")
+        if errors:
+            transaction.set_rollback(True)
+            return ResultImportOutcome(rows=len(dataset), errors=errors)
+        if not plan:
+            return ResultImportOutcome(
+                errors=[{"row": 1, "code": "empty_file", "detail": "回盘文件没有数据行"}]
+            )
+        now = timezone.now()
+        paid = failed = 0
+        for item, success, reason in plan:
+            app = (
+                Application.objects.select_for_update()
+                .select_related("campaign")
+                .get(pk=item.application_id)
+            )
+            item.result_at = now
+            if success:
+                app.mark_paid(by=by, reason=f"{batch} 银行回盘成功")
+                app.save()
+                record_paid_grant(app, item.amount_cny)
+                item.result = PaymentResult.SUCCESS
+                paid += 1
+            else:
+                if app.status == S.FUNDED:
+                    app.mark_payment_failed(by=by, reason=reason)
+                    app.save()
+                else:  # failed again after a correction: no new edge, the reason is updated
+                    Application.objects.filter(pk=app.pk).update(payment_failure_reason=reason)
+                item.result = PaymentResult.FAILURE
+                item.failure_reason = reason
+                failed += 1
+            item.save(update_fields=["result", "failure_reason", "result_at"])
+        batch.result_imported_at = now
+        batch.result_imported_by = by
+        batch.save(update_fields=["result_imported_at", "result_imported_by"])
+    return ResultImportOutcome(rows=len(dataset), paid=paid, failed=failed)
+
+
+# --- account correction --------------------------------------------------------------------
+def _luhn_ok(number: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(number)):
+        n = int(d)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def correct_account(application: Application, by, account: str, branch: str, reason: str):
+    """City staff correct the bank account of a failed payment, so a later batch can pay it.
+    The change is kept (last four digits only) and appended to the audit chain."""
+    from reviews.services import audit
+
+    account = normalise_input(account).replace(" ", "")
+    branch = normalise_input(branch)
+    reason = normalise_input(reason)
+    if not reason:
+        raise PayoutError("reason_required", "请填写更正原因")
+    if not (account.isdigit() and 16 <= len(account) <= 19 and _luhn_ok(account)):
+        raise PayoutError("bad_account", "银行账号应为 16–19 位数字且校验位正确，请核对")
+    with transaction.atomic():
+        app = Application.objects.select_for_update().get(pk=application.pk)
+        if app.status != S.PAYMENT_FAILED:
+            raise PayoutError("not_failed", "只有“发放失败”的申领可以更正银行账号", 409)
+        old_last4, old_branch = app.bank_account_last4, app.bank_branch
+        app.bank_account = account
+        if branch:
+            app.bank_branch = branch
+        app.save()
+        correction = AccountCorrection.objects.create(
+            application=app,
+            old_last4=old_last4,
+            new_last4=account[-4:],
+            old_branch=old_branch,
+            new_branch=app.bank_branch,
+            reason=reason[:200],
+            by=by,
+        )
+        audit.append(
+            app,
+            "correct_account",
+            app.status,
+            app.status,
+            actor=by,
+            reason=f"更正银行账号 ****{old_last4} → ****{account[-4:]}：{reason}"[:500],
+        )
+    return correction

@@ -1,0 +1,65 @@
+"""Revocation (取消补助资格, R7) and the promotion of the best-ranked waitlisted application.
+
+Both happen in one transaction under the campaign's payout lock, so a revocation and an
+allocation run never see each other half done, and the funded count never exceeds the quota
+(R2). Each is a single-row transition, so django-fsm's post_transition audits and notifies.
+"""
+
+from django.db import transaction
+from django_fsm import has_transition_perm
+
+from payouts.models import PaymentItem, PaymentResult
+from payouts.services.errors import PayoutError
+from payouts.services.locking import lock_campaign
+from payouts.services.publication import invalidate_public_list
+from subsidy.models import Application, ApplicationStatus
+
+S = ApplicationStatus
+RANK_ORDER = ("submitted_at", "city_approved_at", "queue_number")
+
+
+def revoke(application: Application, by, reason: str):
+    """Revoke a funded application with a reason; return the promoted application or None."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PayoutError("reason_required", "请填写取消补助资格的原因")
+    if len(reason) > 500:
+        raise PayoutError("reason_too_long", "原因不能超过 500 字")
+    with transaction.atomic():
+        lock_campaign(application.campaign_id)
+        app = (
+            Application.objects.select_for_update()
+            .select_related("campaign")
+            .get(pk=application.pk)
+        )
+        if app.status != S.FUNDED:
+            raise PayoutError("not_funded", "只有“拟获补助”的申领可以取消补助资格", 409)
+        if not has_transition_perm(app.revoke, by):
+            raise PayoutError("permission_denied", "只有市总工会工作人员可以取消补助资格", 403)
+        if PaymentItem.objects.filter(application=app, result=PaymentResult.PENDING).exists():
+            raise PayoutError("in_payment", "该申领已在发放批次中，待银行回盘后再处理", 409)
+        app.revoke(by=by, reason=reason)
+        app.save()
+        promoted = promote_next(app.campaign, by)
+        transaction.on_commit(lambda: invalidate_public_list(app.campaign_id))
+    return promoted
+
+
+def promote_next(campaign, by=None):
+    """Fund the best-ranked waitlisted application if a place is free. Caller holds the lock."""
+    taken = Application.objects.filter(
+        campaign=campaign, status__in=[S.FUNDED, S.PAID, S.PAYMENT_FAILED]
+    ).count()
+    if taken >= campaign.quota:
+        return None
+    nxt = (
+        Application.objects.select_for_update()
+        .filter(campaign=campaign, status=S.WAITLISTED)
+        .order_by(*RANK_ORDER)
+        .first()
+    )
+    if nxt is None:
+        return None
+    nxt.fund(by=by, reason="递补：有获补助人员被取消资格")
+    nxt.save()
+    return nxt

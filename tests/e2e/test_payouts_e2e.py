@@ -1,0 +1,104 @@
+"""e2e (Chromium): city staff allocate, publish, the public sees the masked list, and after the
+publication period a payment batch is created and its XLSX downloaded (and logged)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from payouts.models import PaymentFileDownload
+from subsidy.models import Application, Campaign
+from tests.payouts.conftest import luhn_account, make_app
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
+SHOTS = Path(__file__).parent / "screenshots"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
+
+
+def _login(context, live_server, user):
+    c = Client()
+    c.force_login(user)
+    cookie = c.cookies["sessionid"]
+    context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+
+
+def test_city_staff_allocate_publish_public_list_and_batch(
+    live_server, browser, campaign, tree, reviewers
+):
+    SHOTS.mkdir(exist_ok=True)
+    campaign.quota = 2
+    campaign.save()
+    names = ["欧阳小明", "张明", "李小龙"]
+    for minute, name in zip((10, 20, 30), names, strict=True):
+        app = make_app(campaign, tree.a1, minute, bank_account=luhn_account(minute))
+        Application.objects.filter(pk=app.pk).update(name=name)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _login(context, live_server, reviewers.city.user)
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{live_server.url}/payouts/")
+    page.click("#btn-allocate")
+    page.wait_for_selector("text=名额分配完成")
+    assert page.inner_text("#quota-used") == "2"
+    assert page.inner_text("#waitlist-length") == "1"
+    page.screenshot(path=str(SHOTS / "payouts_allocated.png"), full_page=True)
+
+    page.click("#btn-publish")
+    page.wait_for_selector("text=名单已公示")
+    assert "公示中" in page.inner_text("#public-state")
+
+    public = browser.new_context(viewport={"width": 414, "height": 800}, locale="zh-CN")
+    p = public.new_page()
+    p.goto(f"{live_server.url}/public/")
+    p.wait_for_selector("#grantees")
+    text = p.inner_text("#grantees")
+    assert "欧阳*明" in text and "张*" in text and "李*龙" not in text  # 3rd is waitlisted
+    assert "欧阳小明" not in p.content()
+    p.screenshot(path=str(SHOTS / "public_list.png"), full_page=True)
+
+    # the publication period ends → the public page says so, payment opens
+    Campaign.objects.filter(pk=campaign.pk).update(
+        published_at=timezone.now() - timedelta(days=campaign.publication_days, hours=1)
+    )
+    p.reload()
+    assert "公示期已结束" in p.inner_text("main")
+
+    page.goto(f"{live_server.url}/payouts/")
+    page.click("#btn-batch")
+    page.wait_for_selector("text=已生成")
+    page.click("#batches a >> nth=0")
+    page.wait_for_selector("#reconciliation")
+    with page.expect_download() as dl:
+        page.click("#dl-xlsx")
+    download = dl.value
+    target = SHOTS.parent / "tmp-batch.xlsx"
+    download.save_as(str(target))
+    from openpyxl import load_workbook
+
+    ws = load_workbook(target).active
+    assert [c.value for c in ws[1]] == ["账号", "户名", "金额", "开户支行", "备注"]
+    assert ws.max_row == 3
+    target.unlink()
+    assert PaymentFileDownload.objects.filter(file_format="xlsx").count() == 1
+    page.reload()
+    page.screenshot(path=str(SHOTS / "payouts_batch.png"), full_page=True)
+    context.close()
+    public.close()

@@ -1,0 +1,231 @@
+"""Allocation (R2, R3, R4): first `quota` by (submitted_at, city approval, queue) are funded."""
+
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from payouts.services.allocation import allocate
+from reviews.models import AuditRecord
+from subsidy.models import Application, ApplicationStatus
+from subsidy.signals import applications_transitioned
+from tests.payouts.conftest import make_app, statuses
+
+S = ApplicationStatus
+pytestmark = pytest.mark.django_db
+
+
+def test_first_quota_by_submission_time_are_funded_rest_waitlisted(small_campaign, tree):
+    apps = [make_app(small_campaign, tree.a1, m) for m in (50, 10, 40, 20, 30)]
+    result = allocate(small_campaign)
+    st = statuses(small_campaign)
+    by_minute = dict(zip((50, 10, 40, 20, 30), apps, strict=True))
+    assert [st[by_minute[m].pk] for m in (10, 20, 30)] == [S.FUNDED] * 3
+    assert [st[by_minute[m].pk] for m in (40, 50)] == [S.WAITLISTED] * 2
+    assert (result.funded, result.waitlisted) == (3, 2)
+    ranks = dict(small_campaign.applications.values_list("pk", "rank"))
+    assert [ranks[by_minute[m].pk] for m in (10, 20, 30, 40, 50)] == [1, 2, 3, 4, 5]
+
+
+def test_ties_on_submission_time_break_on_city_approval_then_queue_number(small_campaign, tree):
+    small_campaign.quota = 1
+    small_campaign.save()
+    late_approval = make_app(small_campaign, tree.a1, 5, approved_minute=90)
+    early_approval = make_app(small_campaign, tree.a1, 5, approved_minute=10)
+    allocate(small_campaign)
+    st = statuses(small_campaign)
+    assert st[early_approval.pk] == S.FUNDED and st[late_approval.pk] == S.WAITLISTED
+    # same submission and approval time → the lower queue number wins
+    Application.objects.filter(pk=late_approval.pk).update(
+        city_approved_at=early_approval.city_approved_at
+    )
+    allocate(small_campaign)
+    first = min((late_approval, early_approval), key=lambda a: a.queue_number)
+    assert statuses(small_campaign)[first.pk] == S.FUNDED
+
+
+def test_fewer_approved_than_quota_are_all_funded(small_campaign, tree):
+    apps = [make_app(small_campaign, tree.a1, m) for m in (1, 2)]
+    allocate(small_campaign)
+    assert all(statuses(small_campaign)[a.pk] == S.FUNDED for a in apps)
+
+
+def test_rows_outside_approval_are_not_touched(small_campaign, tree):
+    pending = make_app(small_campaign, tree.a1, 1, status=S.PENDING_CITY)
+    rejected = make_app(small_campaign, tree.a1, 2, status=S.CITY_REJECTED)
+    revoked = make_app(small_campaign, tree.a1, 3, status=S.REVOKED)
+    allocate(small_campaign)
+    st = statuses(small_campaign)
+    assert (st[pending.pk], st[rejected.pk], st[revoked.pk]) == (
+        S.PENDING_CITY,
+        S.CITY_REJECTED,
+        S.REVOKED,
+    )
+
+
+def test_later_approval_of_earlier_submission_bumps_last_funded_and_notifies(small_campaign, tree):
+    apps = [make_app(small_campaign, tree.a1, m) for m in (10, 20, 30)]
+    allocate(small_campaign)
+    received = []
+
+    def listener(sender, entries, **kw):
+        received.extend(entries)
+
+    applications_transitioned.connect(listener)
+    try:
+        earlier = make_app(small_campaign, tree.a1, 5)  # submitted first, approved just now
+        result = allocate(small_campaign)
+    finally:
+        applications_transitioned.disconnect(listener)
+    st = statuses(small_campaign)
+    assert st[earlier.pk] == S.FUNDED
+    assert st[apps[2].pk] == S.WAITLISTED
+    moved = {(e[0].pk, e[1], e[2], e[3]) for e in received}
+    assert moved == {
+        (earlier.pk, "fund", S.APPROVED, S.FUNDED),
+        (apps[2].pk, "waitlist", S.FUNDED, S.WAITLISTED),
+    }
+    assert result.moved_count == 2
+    # the audit chain has one record per moved row, and none for unchanged ones
+    assert AuditRecord.objects.filter(application=apps[0]).count() == 1
+    assert AuditRecord.objects.filter(application=apps[2], to_status=S.WAITLISTED).count() == 1
+
+
+def test_running_twice_changes_nothing_the_second_time(small_campaign, tree):
+    for m in range(6):
+        make_app(small_campaign, tree.a1, m)
+    allocate(small_campaign)
+    before = AuditRecord.objects.count()
+    again = allocate(small_campaign)
+    assert again.moved_count == 0
+    assert AuditRecord.objects.count() == before
+
+
+def test_after_publication_funded_is_frozen_and_late_approvals_wait(small_campaign, tree):
+    from payouts.services.publication import publish
+
+    apps = [make_app(small_campaign, tree.a1, m) for m in (10, 20, 30, 40)]
+    allocate(small_campaign)
+    publish(small_campaign.pk)
+    late = make_app(small_campaign, tree.a1, 1)  # earliest submission, approved after 公示
+    allocate(small_campaign)
+    st = statuses(small_campaign)
+    assert [st[a.pk] for a in apps[:3]] == [S.FUNDED] * 3
+    assert st[late.pk] == S.WAITLISTED
+    assert st[apps[3].pk] == S.WAITLISTED
+    # and the state machine refuses to waitlist a funded row after publication
+    funded = Application.objects.get(pk=apps[0].pk)
+    assert not funded.get_available_status_transitions() or all(
+        t.target != S.WAITLISTED for t in funded.get_available_status_transitions()
+    )
+
+
+def test_quota_reached_counts_city_approvals_but_not_revoked(small_campaign, tree):
+    make_app(small_campaign, tree.a1, 1)
+    make_app(small_campaign, tree.a1, 2, status=S.PENDING_CITY)
+    make_app(small_campaign, tree.a1, 3, status=S.CITY_REJECTED)
+    assert not small_campaign.quota_reached()
+    make_app(small_campaign, tree.a1, 4, status=S.WAITLISTED)
+    make_app(small_campaign, tree.a1, 5, status=S.REVOKED)
+    assert not small_campaign.quota_reached()  # 2 approvals, the revoked one does not count
+    make_app(small_campaign, tree.a1, 6, status=S.FUNDED)
+    assert small_campaign.quota_reached()
+    assert not small_campaign.intake_open()  # R4: intake closes by itself
+
+
+def test_city_approval_queues_allocation_after_commit(
+    small_campaign, tree, reviewers, django_capture_on_commit_callbacks
+):
+    app = make_app(small_campaign, tree.a1, 1, status=S.PENDING_CITY)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        a = Application.objects.get(pk=app.pk)
+        a.city_approve(by=reviewers.city.user)
+        a.save()
+        assert Application.objects.get(pk=app.pk).status == S.APPROVED  # not yet allocated
+    # eager Celery: the task ran after commit
+    assert Application.objects.get(pk=app.pk).status == S.FUNDED
+
+
+def test_a_burst_of_approvals_queues_allocation_once(
+    small_campaign, tree, reviewers, django_capture_on_commit_callbacks
+):
+    from payouts import tasks
+
+    patcher = mock.patch.object(tasks.allocate_campaign, "apply_async")
+    sent = patcher.start()
+    apps = [make_app(small_campaign, tree.a1, m, status=S.PENDING_CITY) for m in range(8)]
+    for app in apps:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            a = Application.objects.get(pk=app.pk)
+            a.city_approve(by=reviewers.city.user)
+            a.save()
+    assert sent.call_count == 1  # the pending flag coalesced the other seven
+    # the task clears the flag before it runs: the next approval queues again
+    tasks.allocate_campaign.run(small_campaign.pk)
+    extra = make_app(small_campaign, tree.a1, 99, status=S.PENDING_CITY)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        a = Application.objects.get(pk=extra.pk)
+        a.city_approve(by=reviewers.city.user)
+        a.save()
+    assert sent.call_count == 2
+    patcher.stop()
+    assert Application.objects.filter(campaign=small_campaign, status=S.FUNDED).count() == 3
+
+
+def test_rejection_does_not_queue_allocation(
+    small_campaign, tree, reviewers, django_capture_on_commit_callbacks
+):
+    from payouts import tasks
+
+    app = make_app(small_campaign, tree.a1, 1, status=S.PENDING_CITY)
+    with mock.patch.object(tasks.allocate_campaign, "apply_async") as sent:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            a = Application.objects.get(pk=app.pk)
+            a.city_reject(by=reviewers.city.user, reason="材料不符")
+            a.save()
+    assert sent.call_count == 0
+
+
+def test_allocate_api_is_city_only(small_campaign, tree, reviewers, city_api):
+    from rest_framework.test import APIClient
+
+    make_app(small_campaign, tree.a1, 1)
+    url = f"/api/v1/campaigns/{small_campaign.pk}/allocate/"
+    district = APIClient()
+    district.force_authenticate(reviewers.district_yuexiu.user)
+    r = district.post(url)
+    assert r.status_code == 403 and r.json()["code"] == "permission_denied"
+    assert APIClient().post(url).status_code in (401, 403)
+    r = city_api.post(url)
+    assert r.status_code == 200
+    assert r.json()["funded"] == 1
+    assert city_api.post("/api/v1/campaigns/999999/allocate/").status_code == 404
+
+
+def test_allocate_button_and_command(small_campaign, tree, city_client, capsys):
+    a = make_app(small_campaign, tree.a1, 1)
+    r = city_client.post(f"/payouts/campaigns/{small_campaign.pk}/allocate/", follow=True)
+    assert "名额分配完成" in r.content.decode()
+    assert statuses(small_campaign)[a.pk] == S.FUNDED
+    b = make_app(small_campaign, tree.a1, 0)
+    call_command("allocate", str(small_campaign.year))
+    assert "拟获补助 2 人" in capsys.readouterr().out
+    assert statuses(small_campaign)[b.pk] == S.FUNDED
+
+
+def test_dashboard_is_city_only(small_campaign, client, reviewers):
+    client.force_login(reviewers.district_yuexiu.user)
+    assert client.get("/payouts/").status_code == 404
+    client.logout()
+    assert client.get("/payouts/").status_code == 302
+
+
+def test_dashboard_shows_quota_and_waitlist(small_campaign, tree, city_client):
+    for m in range(5):
+        make_app(small_campaign, tree.a1, m)
+    allocate(small_campaign)
+    html = city_client.get("/payouts/").content.decode()
+    assert '<span id="quota-used">3</span>' in html
+    assert '<span id="quota-remaining">0</span>' in html
+    assert '<dd id="waitlist-length">2</dd>' in html
