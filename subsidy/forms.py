@@ -78,6 +78,7 @@ class ApplicationForm(forms.Form):
     )
     card_photo = forms.FileField(
         label="银行卡照片",
+        allow_empty_file=True,
         required=False,  # checked in clean_card_photo with our own code and message
     )
     union_contact_phone = forms.CharField(
@@ -196,6 +197,8 @@ class ApplicationForm(forms.Form):
                 code = err.code or "invalid"
                 if code in ("required", "invalid_choice", "invalid"):
                     code = self.REQUIRED_CODES.get(field, f"{field}_invalid")
+                elif code == "max_length":
+                    code = f"{field}_too_long"
                 out.append({"field": field, "code": code, "detail": " ".join(err.messages)})
         return out
 
