@@ -86,7 +86,7 @@ def submit(
     # The friendly early answer, without the lock: most refusals never reach it.
     reasons = eligibility.check(member, campaign)
     if reasons:
-        raise _refusal(reasons[0])
+        return _raise_unless_replay(member, key, _refusal(reasons[0]))
     photo = uploads.store(data["photo_jpeg"]) if data.get("photo_jpeg") else ""
     try:
         app = _insert_locked(member, campaign, data, key, photo)
@@ -104,11 +104,21 @@ def submit(
             log.warning("intake lock timeout on campaign %s", campaign.pk)
             raise busy()
         raise
-    except IntakeRefused:
+    except IntakeRefused as exc:
         uploads.delete(photo)
-        raise
+        return _raise_unless_replay(member, key, exc)
     app.replayed = False
     return app
+
+
+def _raise_unless_replay(member, key: str, exc: IntakeRefused) -> Application:
+    """A retry racing its own first request finds that request's application committed."""
+    if exc.code == "active_application":
+        replay = find_replay(member, key)
+        if replay is not None:
+            replay.replayed = True
+            return replay
+    raise exc
 
 
 def _is_lock_timeout(exc: OperationalError) -> bool:
