@@ -36,7 +36,7 @@ class ApplicationForm(forms.Form):
     kind = forms.ChoiceField(
         label="申领类型",
         choices=ApplicationType.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "weui-check"}),
         error_messages={"required": "请选择申领类型", "invalid_choice": "请选择申领类型"},
     )
     study_number = forms.CharField(
@@ -51,13 +51,13 @@ class ApplicationForm(forms.Form):
     worker_group = forms.ChoiceField(
         label="所属职工群体",
         choices=WorkerGroup.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "weui-check"}),
         error_messages={"required": "请选择所属职工群体", "invalid_choice": "请选择所属职工群体"},
     )
     hukou = forms.ChoiceField(
         label="户籍",
         choices=Hukou.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "weui-check"}),
         error_messages={"required": "请选择户籍", "invalid_choice": "请选择户籍"},
     )
     job_position = forms.CharField(

@@ -192,6 +192,7 @@ def progress_view(request):
         {
             "applications": progress.progress_of(member),
             "campaign": campaign,
+            "member": member,
             "check": eligibility.entry_check(request.user, campaign),
         },
     )
