@@ -42,17 +42,19 @@ def _fmt(dt) -> str:
     return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}"
 
 
-def intake_reasons(campaign: Campaign, now=None) -> list[Reason]:
-    """R4: the window, the cap (R1), the quota and a manual close."""
+def intake_reasons(campaign: Campaign, now=None, approved: int | None = None) -> list[Reason]:
+    """R4: the window, the cap (R1), the quota and a manual close. `approved` is the count of
+    city approvals when the caller already has it (Campaign.quota_reached() asks otherwise)."""
     now = now or timezone.now()
     if not campaign.window_open(now):
         return [
             reason("window_closed", opens=_fmt(campaign.opens_at), closes=_fmt(campaign.closes_at))
         ]
+    quota_reached = campaign.quota_reached() if approved is None else approved >= campaign.quota
     if (
         campaign.intake_closed_manually
         or campaign.applicant_count >= campaign.application_cap
-        or campaign.quota_reached()
+        or quota_reached
     ):
         return [reason("intake_closed")]
     return []
@@ -60,11 +62,16 @@ def intake_reasons(campaign: Campaign, now=None) -> list[Reason]:
 
 def application_reasons(member, campaign: Campaign) -> list[Reason]:
     """R6: a city rejection ends the member's campaign; one active application at a time."""
-    statuses = set(
+    return reasons_from_statuses(
         Application.objects.filter(campaign=campaign, member=member).values_list(
             "status", flat=True
         )
     )
+
+
+def reasons_from_statuses(statuses) -> list[Reason]:
+    """R6, from the statuses of the member's attempts in the campaign."""
+    statuses = set(statuses)
     out = []
     if ApplicationStatus.CITY_REJECTED in statuses:
         out.append(reason("city_rejected"))

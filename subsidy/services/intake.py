@@ -22,6 +22,7 @@ the over-admission the lock prevents; `settings.INTAKE_RACE_DELAY` (tests only) 
 between the count and the insert to make that race deterministic.
 """
 
+import copy
 import logging
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from subsidy.models import Application, Campaign
+from subsidy.models import Application, ApplicationStatus, Campaign
 from subsidy.registry.pipeline import dispatch_check
 from subsidy.services import eligibility, uploads
 
@@ -126,25 +127,57 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return getattr(cause, "sqlstate", None) == "55P03" or "lock timeout" in str(exc)
 
 
+def _lock_campaign(campaign: Campaign, locking: bool) -> Campaign:
+    """Take the campaign row lock (first statement after it counts) and read the counters.
+    On PostgreSQL the lock timeout and the locking SELECT go in one round trip: every round
+    trip inside the critical section is paid by everyone queued behind it."""
+    select = (
+        "SELECT applicant_count, application_cap, quota, intake_closed_manually, opens_at, "
+        f"closes_at FROM subsidy_campaign WHERE id = {int(campaign.pk)}"
+    )
+    if connection.vendor != "postgresql":
+        # SQLite (the embedded default): the IMMEDIATE write transaction serialises submissions.
+        return Campaign.objects.get(pk=campaign.pk)
+    with connection.cursor() as cur:
+        if locking:
+            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; {select} FOR UPDATE")
+            cur.nextset()
+        else:
+            cur.execute(select)
+        row = cur.fetchone()
+    locked = copy.copy(campaign)
+    (
+        locked.applicant_count,
+        locked.application_cap,
+        locked.quota,
+        locked.intake_closed_manually,
+        locked.opens_at,
+        locked.closes_at,
+    ) = row
+    return locked
+
+
 def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str) -> Application:
     with transaction.atomic():
-        locking = getattr(settings, "INTAKE_LOCKING", True)
-        qs = Campaign.objects.all()
-        if locking:
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            qs = qs.select_for_update()
-        locked = qs.get(pk=campaign.pk)
-        # Count after locking (R1, R4).
-        refused = eligibility.intake_reasons(locked)
+        locked = _lock_campaign(campaign, getattr(settings, "INTAKE_LOCKING", True))
+        # Count after locking: city approvals (quota) and this member's attempts, one query.
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT status, 0 FROM subsidy_application WHERE campaign_id = %s AND member_id = %s "
+                "UNION ALL SELECT '', count(*) FROM subsidy_application WHERE campaign_id = %s "
+                "AND city_approved_at IS NOT NULL AND status <> %s",
+                [locked.pk, member.pk, locked.pk, ApplicationStatus.REVOKED],
+            )
+            rows = cur.fetchall()
+        statuses = [status for status, _ in rows if status]
+        approved = next(n for status, n in rows if not status)
+        refused = eligibility.intake_reasons(locked, approved=approved)  # R1, R4
         if refused:
             raise _refusal(refused[0])
-        # R6, re-read under the lock.
-        refused = eligibility.application_reasons(member, locked)
+        refused = eligibility.reasons_from_statuses(statuses)  # R6
         if refused:
             raise _refusal(refused[0])
-        previous = Application.objects.filter(campaign=locked, member=member).count()
+        previous = len(statuses)
         delay = getattr(settings, "INTAKE_RACE_DELAY", 0)
         if delay:
             time.sleep(delay)
@@ -156,12 +189,11 @@ def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str)
                 [0 if previous else 1, locked.pk],
             )
             (queue_number,) = cur.fetchone()
-        union = member.union
         app = Application.objects.create(
-            campaign=locked,
+            campaign=campaign,
             member=member,
             attempt=previous + 1,
-            union=union,
+            union=member.union,
             name=member.name,
             id_number=member.id_number,
             mobile=member.mobile,

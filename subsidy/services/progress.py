@@ -81,8 +81,9 @@ def hotline_for(union, campaign: Campaign | None) -> str:
     if district is not None and district.hotline:
         return f"{district.name}：{district.hotline}"
     if campaign is not None and campaign.general_hotline:
-        name = campaign.general_hotline_name or "咨询电话"
-        return f"{name}：{campaign.general_hotline}"
+        if campaign.general_hotline_name:
+            return f"{campaign.general_hotline_name}：{campaign.general_hotline}"
+        return campaign.general_hotline
     return ""
 
 

@@ -78,7 +78,7 @@ def process_card_photo(uploaded) -> bytes:
     image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     out = io.BytesIO()
     # A new image object carries no EXIF/ICC/XMP: nothing of the original's metadata survives.
-    image.save(out, format="JPEG", quality=85, optimize=True)
+    image.save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 

@@ -165,7 +165,7 @@ def test_integrity_error_from_the_r6_index_becomes_active_application(
     m = MemberFactory(union=tree.a1)
     intake.submit(m, campaign, _data())
     monkeypatch.setattr(intake.eligibility, "check", lambda *a, **k: [])
-    monkeypatch.setattr(intake.eligibility, "application_reasons", lambda *a, **k: [])
+    monkeypatch.setattr(intake.eligibility, "reasons_from_statuses", lambda *a, **k: [])
     with pytest.raises(intake.IntakeRefused) as exc:
         intake.submit(m, campaign, _data())
     assert exc.value.code == "active_application"
