@@ -77,7 +77,8 @@ def my_eligibility(request):
 def _member(request):
     member = getattr(request.user, "member", None)
     if member is None:
-        raise ApiError("not_member", eligibility.reason("not_member", deadline="—").detail, 403)
+        reasons = eligibility.check(None, Campaign.current())
+        raise ApiError(reasons[0].code, reasons[0].detail, status_code=403)
     return member
 
 

@@ -154,6 +154,8 @@ def start_gunicorn(private_root: str):
         "2048",
         "--timeout",
         "60",
+        "--keep-alive",
+        "30",
         "--log-level",
         "warning",
     ]
@@ -226,7 +228,7 @@ async def rush(tokens, photo, account):
         queue = asyncio.Queue()
         for i, t in enumerate(tokens):
             queue.put_nowait((i, t))
-        latencies, outcomes = [], {}
+        latencies, outcomes, retries, samples = [], {}, {}, []
         filled_at = None
         start = time.monotonic()
 
@@ -238,10 +240,21 @@ async def rush(tokens, photo, account):
                 files = {"card_photo": ("card.jpg", photo, "image/jpeg")}
                 headers = {"Authorization": f"Token {token}", "Idempotency-Key": f"bench-{i}"}
                 t = time.monotonic()
-                r = await client.post(
-                    "/api/v1/applications/", data=data, files=files, headers=headers
-                )
+                for attempt in range(4):
+                    try:
+                        r = await client.post(
+                            "/api/v1/applications/", data=data, files=files, headers=headers
+                        )
+                        break
+                    except httpx.TransportError:
+                        # A dropped keep-alive connection: retry with the same Idempotency-Key,
+                        # which is what a mini-program on a bad network would do.
+                        retries["transport"] = retries.get("transport", 0) + 1
+                        if attempt == 3:
+                            raise
                 latencies.append(time.monotonic() - t)
+                if r.status_code not in (200, 201, 409) and len(samples) < 5:
+                    samples.append((r.status_code, r.text[:300]))
                 code = (
                     str(r.status_code)
                     if r.status_code == 201
@@ -253,10 +266,15 @@ async def rush(tokens, photo, account):
 
         await asyncio.gather(*(submit_client() for _ in range(CLIENTS)))
         elapsed = time.monotonic() - start
+    if samples or retries:
+        print(f"   retries {retries}; unexpected answers {samples}", flush=True)
     return health_rps, latencies, outcomes, elapsed, filled_at
 
 
 def run(report):
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from subsidy.models import Application, Campaign
     from tests.subsidy.conftest import ICBC_DEBIT
 

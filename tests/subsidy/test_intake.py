@@ -211,3 +211,16 @@ def test_a_lock_that_cannot_be_had_answers_busy_503(monkeypatch, tree, bins):
     assert r.json() == {"code": "busy", "detail": "系统繁忙，请稍后重试"}
     assert r["Retry-After"] == "3"
     assert Application.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_signed_in_non_member_is_refused_with_not_member(campaign, bins):
+    from rest_framework.test import APIClient
+
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="13700000009"))
+    r = post_application(client)
+    assert r.status_code == 403 and r.json()["code"] == "not_member"
+    assert "实名工会会员" in r.json()["detail"]
