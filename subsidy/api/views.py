@@ -4,6 +4,8 @@ Thin: parse, call one service, answer. Errors are `{"code", "detail"}` via ApiEr
 """
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -12,8 +14,15 @@ from rest_framework.response import Response
 from subsidy.api.errors import ApiError
 from subsidy.api.serializers import (
     ApplicationCreatedSerializer,
+    ApplicationFormSerializer,
+    EligibilitySerializer,
+    ErrorSerializer,
+    MyApplicationSerializer,
+    MyApplicationsSerializer,
     OtpRequestSerializer,
+    OtpSentSerializer,
     TokenRequestSerializer,
+    TokenSerializer,
 )
 from subsidy.forms import ApplicationForm
 from subsidy.models import Application, Campaign
@@ -39,6 +48,10 @@ def _valid(serializer_class, data):
     return s.validated_data
 
 
+@extend_schema(
+    request=OtpRequestSerializer,
+    responses={200: OtpSentSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -51,6 +64,10 @@ def request_otp(request):
     return Response({"detail": "验证码已发送", "expires_in": ttl})
 
 
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -69,6 +86,7 @@ def obtain_token(request):
     )
 
 
+@extend_schema(responses={200: EligibilitySerializer})
 @api_view(["GET"])
 def my_eligibility(request):
     return Response(eligibility.entry_check(request.user).as_dict())
@@ -82,6 +100,18 @@ def _member(request):
     return member
 
 
+@extend_schema(
+    request={"multipart/form-data": ApplicationFormSerializer},
+    parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    responses={
+        200: ApplicationCreatedSerializer,
+        201: ApplicationCreatedSerializer,
+        400: ErrorSerializer,
+        403: ErrorSerializer,
+        409: ErrorSerializer,
+        503: ErrorSerializer,
+    },
+)
 @api_view(["POST"])
 def create_application(request):
     """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
@@ -108,6 +138,7 @@ def create_application(request):
     return Response(body, status=200 if app.replayed else 201)
 
 
+@extend_schema(responses={200: MyApplicationsSerializer})
 @api_view(["GET"])
 def my_applications(request):
     """Own applications, every attempt with its timeline, plus the hotline and the FAQ."""
@@ -122,6 +153,7 @@ def my_applications(request):
     )
 
 
+@extend_schema(responses={200: MyApplicationSerializer, 404: ErrorSerializer})
 @api_view(["GET"])
 def my_application(request, pk: int):
     app = Application.objects.of_user(request.user).filter(pk=pk).first()

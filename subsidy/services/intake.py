@@ -1,28 +1,36 @@
 """Submission of an application (SPEC §4 step 4) under the caps: R1, R4 and R6, atomically.
 
-The campaign row is the lock. Inside one short transaction (pretix's locking recipe: lock as
-late as possible but before re-counting, count after locking, READ COMMITTED):
+The campaign row is the lock (pretix's recipe: lock inside the transaction, as late as
+possible but before counting; count after locking; READ COMMITTED; a short lock timeout
+turned into a clear "busy" answer). The critical section is three statements long:
 
-    SELECT … FROM subsidy_campaign WHERE id = … FOR UPDATE   (lock_timeout 2 s)
-    re-check intake: window, manual close, cap (applicant_count), quota     — R4, R1
-    re-check the member's attempts: city_rejected? an active one?             — R6
-    applicant_count += 1 if the member never submitted in this campaign       — R1
-    last_queue_number += 1                                                    — the queue
-    INSERT the application with the server's timestamp; dispatch the registry check on commit
+    SET LOCAL lock_timeout = '2s'                                   (before the lock)
+    UPDATE subsidy_campaign SET applicant_count += first?, last_queue_number += 1
+      WHERE id = … AND window open AND not closed by hand
+        AND applicant_count < application_cap AND city approvals < quota
+      RETURNING last_queue_number                    — takes the row lock, counts after it
+    INSERT the application (server timestamp, that queue number); dispatch the registry
+      check on commit; COMMIT                                        — releases the lock
 
-The lock protects R1 (at most `application_cap` distinct members), R4 (nobody enters after the
-cap, the quota or the window closed it) and R6 (one active application per member; the partial
-unique index `one_active_application_per_member` is the backstop), and makes queue numbers
-strictly increasing in commit order. Everything slow happens before it: form validation, photo
-decoding and re-encoding, writing the photo file. A lock that cannot be had within
-LOCK_TIMEOUT answers "系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
+The UPDATE is the SELECT … FOR UPDATE and the re-count in one round trip: it waits for the
+row lock, and PostgreSQL re-evaluates its WHERE on the newest committed row once it holds it.
+Every round trip inside the lock is paid by everyone queued behind it, so there are two.
 
-`settings.INTAKE_LOCKING = False` (tests only) skips the row lock so the control test can show
-the over-admission the lock prevents; `settings.INTAKE_RACE_DELAY` (tests only) widens the gap
-between the count and the insert to make that race deterministic.
+The lock protects R1 (at most `application_cap` distinct members submit; a resubmission does
+not count again), R4 (nobody gets in after the cap, the quota, the window or a manual close
+shut intake — resubmissions included), and the queue: numbers strictly increase with the
+server timestamps. R6 (one active application per member; never again after city_rejected) is
+read before the lock and held by the partial unique index `one_active_application_per_member`:
+an IntegrityError becomes the `active_application` / `city_rejected` refusal, never a 500.
+Everything slow happens before the transaction: form validation, photo decoding and
+re-encoding, writing the photo file. A lock that cannot be had within LOCK_TIMEOUT answers
+"系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
+
+`settings.INTAKE_LOCKING = False` (tests only) replaces the guarded UPDATE by read-check-write
+so the control test can show the over-admission the lock prevents; `settings.INTAKE_RACE_DELAY`
+(tests only) widens the gap between the count and the write to make that race deterministic.
 """
 
-import copy
 import logging
 import time
 from dataclasses import dataclass
@@ -31,7 +39,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.models import Application, Campaign
 from subsidy.registry.pipeline import dispatch_check
 from subsidy.services import eligibility, uploads
 
@@ -98,7 +106,8 @@ def submit(
         if replay is not None:
             replay.replayed = True
             return replay
-        raise _refusal(eligibility.reason("active_application"))
+        reasons = eligibility.application_reasons(member, campaign)
+        raise _refusal(reasons[0] if reasons else eligibility.reason("active_application"))
     except OperationalError as exc:
         uploads.delete(photo)
         if _is_lock_timeout(exc):
@@ -127,72 +136,80 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return getattr(cause, "sqlstate", None) == "55P03" or "lock timeout" in str(exc)
 
 
-def _lock_campaign(campaign: Campaign, locking: bool) -> Campaign:
-    """Take the campaign row lock (first statement after it counts) and read the counters.
-    On PostgreSQL the lock timeout and the locking SELECT go in one round trip: every round
-    trip inside the critical section is paid by everyone queued behind it."""
-    select = (
-        "SELECT applicant_count, application_cap, quota, intake_closed_manually, opens_at, "
-        f"closes_at FROM subsidy_campaign WHERE id = {int(campaign.pk)}"
-    )
-    if connection.vendor != "postgresql":
-        # SQLite (the embedded default): the IMMEDIATE write transaction serialises submissions.
-        return Campaign.objects.get(pk=campaign.pk)
+# The lock and the count in one statement: UPDATE takes the campaign row lock, and under READ
+# COMMITTED PostgreSQL re-evaluates the WHERE on the newest committed version of the row once
+# it holds the lock — so the cap, the manual close and the window are counted after locking,
+# and the counters move only if they still allow it (R1, R4). The quota's count of city
+# approvals rides along as a sub-select.
+CLAIM_PLACE = (
+    "UPDATE subsidy_campaign "
+    "SET applicant_count = applicant_count + %s, last_queue_number = last_queue_number + 1 "
+    "WHERE id = %s AND NOT intake_closed_manually AND opens_at <= %s AND closes_at > %s "
+    "AND applicant_count < application_cap "
+    "AND (SELECT count(*) FROM subsidy_application a WHERE a.campaign_id = %s "
+    "AND a.city_approved_at IS NOT NULL AND a.status <> 'revoked') < quota "
+    "RETURNING last_queue_number"
+)
+# Without the lock (tests only): the count is read first and the counters move blindly.
+BUMP_COUNTERS = (
+    "UPDATE subsidy_campaign "
+    "SET applicant_count = applicant_count + %s, last_queue_number = last_queue_number + 1 "
+    "WHERE id = %s RETURNING last_queue_number"
+)
+
+
+def _claim_place(campaign: Campaign, first: bool) -> int:
+    """Lock the campaign row, re-check intake, bump the counters; return the queue number."""
+    now = timezone.now()
     with connection.cursor() as cur:
-        if locking:
-            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; {select} FOR UPDATE")
-            cur.nextset()
-        else:
-            cur.execute(select)
+        if connection.vendor == "postgresql":
+            # Before the lock is taken, so it costs nothing inside the critical section.
+            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        cur.execute(CLAIM_PLACE, [int(first), campaign.pk, now, now, campaign.pk])
         row = cur.fetchone()
-    locked = copy.copy(campaign)
-    (
-        locked.applicant_count,
-        locked.application_cap,
-        locked.quota,
-        locked.intake_closed_manually,
-        locked.opens_at,
-        locked.closes_at,
-    ) = row
-    return locked
+    if row is None:
+        # Refused: say why from a fresh read (window first, else the cap/quota/manual close).
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        reasons = eligibility.intake_reasons(fresh, now) or [eligibility.reason("intake_closed")]
+        raise _refusal(reasons[0])
+    return row[0]
+
+
+def _claim_place_unlocked(campaign: Campaign, first: bool) -> int:
+    """The control: read, check, (wait), write — the race the lock prevents."""
+    fresh = Campaign.objects.get(pk=campaign.pk)
+    refused = eligibility.intake_reasons(fresh)
+    if refused:
+        raise _refusal(refused[0])
+    delay = getattr(settings, "INTAKE_RACE_DELAY", 0)
+    if delay:
+        time.sleep(delay)
+    with connection.cursor() as cur:
+        cur.execute(BUMP_COUNTERS, [int(first), campaign.pk])
+        return cur.fetchone()[0]
 
 
 def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str) -> Application:
+    # R6 before the lock: the member's own attempts. Two parallel submissions of one member
+    # both pass here; the partial unique index refuses the second insert (IntegrityError).
+    statuses = list(
+        Application.objects.filter(campaign=campaign, member=member).values_list(
+            "status", flat=True
+        )
+    )
+    refused = eligibility.reasons_from_statuses(statuses)
+    if refused:
+        raise _refusal(refused[0])
+    first = not statuses  # R1 counts distinct members: a resubmission does not count again
     with transaction.atomic():
-        locked = _lock_campaign(campaign, getattr(settings, "INTAKE_LOCKING", True))
-        # Count after locking: city approvals (quota) and this member's attempts, one query.
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT status, 0 FROM subsidy_application WHERE campaign_id = %s AND member_id = %s "
-                "UNION ALL SELECT '', count(*) FROM subsidy_application WHERE campaign_id = %s "
-                "AND city_approved_at IS NOT NULL AND status <> %s",
-                [locked.pk, member.pk, locked.pk, ApplicationStatus.REVOKED],
-            )
-            rows = cur.fetchall()
-        statuses = [status for status, _ in rows if status]
-        approved = next(n for status, n in rows if not status)
-        refused = eligibility.intake_reasons(locked, approved=approved)  # R1, R4
-        if refused:
-            raise _refusal(refused[0])
-        refused = eligibility.reasons_from_statuses(statuses)  # R6
-        if refused:
-            raise _refusal(refused[0])
-        previous = len(statuses)
-        delay = getattr(settings, "INTAKE_RACE_DELAY", 0)
-        if delay:
-            time.sleep(delay)
-        with connection.cursor() as cur:
-            cur.execute(
-                "UPDATE subsidy_campaign SET applicant_count = applicant_count + %s, "
-                "last_queue_number = last_queue_number + 1 WHERE id = %s "
-                "RETURNING last_queue_number",
-                [0 if previous else 1, locked.pk],
-            )
-            (queue_number,) = cur.fetchone()
+        if getattr(settings, "INTAKE_LOCKING", True):
+            queue_number = _claim_place(campaign, first)
+        else:
+            queue_number = _claim_place_unlocked(campaign, first)
         app = Application.objects.create(
             campaign=campaign,
             member=member,
-            attempt=previous + 1,
+            attempt=len(statuses) + 1,
             union=member.union,
             name=member.name,
             id_number=member.id_number,
