@@ -12,6 +12,9 @@ no worker running (the stub is a no-op until the registry pipeline is installed)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/subsidy_h3_bench \\
     REDIS_URL=redis://127.0.0.1:6379/3 CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \\
     make bench BENCH=intake
+
+Smaller runs for a loaded machine: BENCH_INTAKE_MEMBERS / _CAP / _CLIENTS / _HEALTH_SECONDS,
+and the server shape: BENCH_INTAKE_WORKERS / _THREADS (default 4 × 4 gthread for 2 cores).
 """
 
 import asyncio
