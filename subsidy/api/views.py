@@ -118,19 +118,19 @@ def create_application(request):
     `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""
     member = _member(request)
     campaign = Campaign.current()
-    form = ApplicationForm(request.data, request.FILES)
-    if not form.is_valid():
-        errors = form.error_list()
-        raise ApiError(
-            errors[0]["code"], errors[0]["detail"], errors=errors, warnings=form.warnings
-        )
+    key = request.headers.get("Idempotency-Key")
     try:
-        app = intake.submit(
-            member,
-            campaign,
-            form.submission_data(),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
+        app = intake.precheck(member, campaign, key)
+        if app is None:
+            form = ApplicationForm(request.data, request.FILES)
+            if not form.is_valid():
+                errors = form.error_list()
+                raise ApiError(
+                    errors[0]["code"], errors[0]["detail"], errors=errors, warnings=form.warnings
+                )
+            app = intake.submit(
+                member, campaign, form.submission_data(), idempotency_key=key, prechecked=True
+            )
     except intake.IntakeRefused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise ApiError(exc.code, exc.detail, status_code=exc.status_code, headers=headers)

@@ -224,3 +224,12 @@ def test_a_signed_in_non_member_is_refused_with_not_member(campaign, bins):
     r = post_application(client)
     assert r.status_code == 403 and r.json()["code"] == "not_member"
     assert "实名工会会员" in r.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_late_arrival_is_refused_before_its_form_is_checked(api, applicant, campaign):
+    """The entry check answers first: no photo decoding for someone who cannot get in."""
+    campaign.intake_closed_manually = True
+    campaign.save()
+    r = post_application(api, card_photo=photo("x.jpg", b"not an image"), bank_account="")
+    assert r.status_code == 409 and r.json()["code"] == "intake_closed"
