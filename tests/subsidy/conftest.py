@@ -12,6 +12,24 @@ from stdnum import luhn
 from subsidy.models import BankBin
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """A process-local cache for these tests: under `pytest -n 2` both workers would otherwise
+    share one Redis database, and one worker's cache.clear() or rate-limit keys (the same
+    phone numbers) would leak into the other's OTP tests. The limiter's logic is the same on
+    any cache backend."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "subsidy-tests",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def card(prefix: str, length: int = 19, fill: str = "0") -> str:
     body = (prefix + fill * length)[: length - 1]
     return body + luhn.calc_check_digit(body)
