@@ -1,0 +1,162 @@
+"""The applicant's API (SPEC §11): sign-in, the entry check, submission, progress.
+
+Thin: parse, call one service, answer. Errors are `{"code", "detail"}` via ApiError.
+"""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from subsidy.api.errors import ApiError
+from subsidy.api.serializers import (
+    ApplicationCreatedSerializer,
+    ApplicationFormSerializer,
+    EligibilitySerializer,
+    ErrorSerializer,
+    MyApplicationSerializer,
+    MyApplicationsSerializer,
+    OtpRequestSerializer,
+    OtpSentSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+from subsidy.forms import ApplicationForm
+from subsidy.models import Application, Campaign
+from subsidy.request_context import client_ip
+from subsidy.services import eligibility, intake, otp, progress
+
+
+def _otp_error(exc: otp.OtpError) -> ApiError:
+    if exc.retry_after:
+        return ApiError(
+            exc.code, exc.detail, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+    return ApiError(exc.code, exc.detail)
+
+
+def _valid(serializer_class, data):
+    s = serializer_class(data=data)
+    if not s.is_valid():
+        field = next(iter(s.errors))
+        raise ApiError(
+            f"{field}_required", "请填写手机号码" if field == "phone" else "请填写验证码"
+        )
+    return s.validated_data
+
+
+@extend_schema(
+    request=OtpRequestSerializer,
+    responses={200: OtpSentSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def request_otp(request):
+    data = _valid(OtpRequestSerializer, request.data)
+    try:
+        ttl = otp.request_code(data["phone"], ip=client_ip(request))
+    except otp.OtpError as exc:
+        raise _otp_error(exc)
+    return Response({"detail": "验证码已发送", "expires_in": ttl})
+
+
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def obtain_token(request):
+    data = _valid(TokenRequestSerializer, request.data)
+    try:
+        user = otp.verify_code(data["phone"], data["code"])
+    except otp.OtpError as exc:
+        raise _otp_error(exc)
+    token, _ = Token.objects.get_or_create(user=user)
+    return Response(
+        {
+            "token": token.key,
+            "role": "reviewer" if hasattr(user, "reviewer") else "applicant",
+        }
+    )
+
+
+@extend_schema(responses={200: EligibilitySerializer})
+@api_view(["GET"])
+def my_eligibility(request):
+    return Response(eligibility.entry_check(request.user).as_dict())
+
+
+def _member(request):
+    member = getattr(request.user, "member", None)
+    if member is None:
+        reasons = eligibility.check(None, Campaign.current())
+        raise ApiError(reasons[0].code, reasons[0].detail, status_code=403)
+    return member
+
+
+@extend_schema(
+    request={"multipart/form-data": ApplicationFormSerializer},
+    parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    responses={
+        200: ApplicationCreatedSerializer,
+        201: ApplicationCreatedSerializer,
+        400: ErrorSerializer,
+        403: ErrorSerializer,
+        409: ErrorSerializer,
+        503: ErrorSerializer,
+    },
+)
+@api_view(["POST"])
+def create_application(request):
+    """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
+    `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""
+    member = _member(request)
+    campaign = Campaign.current()
+    key = request.headers.get("Idempotency-Key")
+    try:
+        app = intake.precheck(member, campaign, key)
+        if app is None:
+            form = ApplicationForm(request.data, request.FILES)
+            if not form.is_valid():
+                errors = form.error_list()
+                raise ApiError(
+                    errors[0]["code"], errors[0]["detail"], errors=errors, warnings=form.warnings
+                )
+            app = intake.submit(
+                member, campaign, form.submission_data(), idempotency_key=key, prechecked=True
+            )
+    except intake.IntakeRefused as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise ApiError(exc.code, exc.detail, status_code=exc.status_code, headers=headers)
+    body = ApplicationCreatedSerializer(app).data
+    return Response(body, status=200 if app.replayed else 201)
+
+
+@extend_schema(responses={200: MyApplicationsSerializer})
+@api_view(["GET"])
+def my_applications(request):
+    """Own applications, every attempt with its timeline, plus the hotline and the FAQ."""
+    member = getattr(request.user, "member", None)
+    help_ = progress.help_context(request.user)
+    return Response(
+        {
+            "results": progress.progress_of(member),
+            "hotline": help_["hotline"],
+            "faqs": [{"question": f.question, "answer": f.answer} for f in help_["faqs"]],
+        }
+    )
+
+
+@extend_schema(responses={200: MyApplicationSerializer, 404: ErrorSerializer})
+@api_view(["GET"])
+def my_application(request, pk: int):
+    app = Application.objects.of_user(request.user).filter(pk=pk).first()
+    if app is None:
+        raise Http404
+    return Response(progress.describe(app))

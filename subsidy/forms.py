@@ -1,0 +1,225 @@
+"""The application form (正式申领, SPEC §4 step 3) and the sign-in form.
+
+`ApplicationForm` is the one validator of the submitted fields: the web page binds it to
+request.POST / FILES and the API binds it to request.data / FILES, so both refuse the same
+input with the same Chinese message and code. The photo is verified and re-encoded here (in
+memory, outside any lock); `services.intake.submit` stores it and counts the application.
+"""
+
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from subsidy.models import ApplicationType, CommitmentLetter, Hukou, WorkerGroup
+from subsidy.services import bank, uploads
+from unions.validators import clean_contact_phone, normalise_input
+
+NUMBER_MIN, NUMBER_MAX = 6, 32
+
+
+def number_warnings(raw: str) -> list[dict]:
+    """What the registry's exact match would trip over (notice 附件2: 编号大小写不一致、存在空格).
+    Returned as warnings the applicant must confirm, not silent corrections."""
+    raw = raw or ""
+    out = []
+    if any(ch.isspace() for ch in raw):
+        out.append({"code": "number_has_space", "detail": "编号中含有空格"})
+    if unicodedata.normalize("NFKC", raw) != raw:
+        out.append({"code": "number_full_width", "detail": "编号中含有全角字符"})
+    if any(ch.isalpha() and ch.islower() for ch in raw):
+        out.append({"code": "number_lower_case", "detail": "编号中含有小写字母，请核对大小写"})
+    return out
+
+
+class ApplicationForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="申领类型",
+        choices=ApplicationType.choices,
+        widget=forms.RadioSelect(attrs={"class": "weui-check"}),
+        error_messages={"required": "请选择申领类型", "invalid_choice": "请选择申领类型"},
+    )
+    study_number = forms.CharField(
+        label="学信网学籍学号 / 毕业证书编号",
+        max_length=64,
+        strip=False,
+        error_messages={"required": "请填写学籍学号或毕业证书编号", "max_length": "编号过长"},
+    )
+    confirm_number = forms.BooleanField(
+        label="我已核对编号，与学信网/证书上完全一致", required=False
+    )
+    worker_group = forms.ChoiceField(
+        label="所属职工群体",
+        choices=WorkerGroup.choices,
+        widget=forms.RadioSelect(attrs={"class": "weui-check"}),
+        error_messages={"required": "请选择所属职工群体", "invalid_choice": "请选择所属职工群体"},
+    )
+    hukou = forms.ChoiceField(
+        label="户籍",
+        choices=Hukou.choices,
+        widget=forms.RadioSelect(attrs={"class": "weui-check"}),
+        error_messages={"required": "请选择户籍", "invalid_choice": "请选择户籍"},
+    )
+    job_position = forms.CharField(
+        label="工作岗位",
+        max_length=100,
+        error_messages={"required": "请填写工作岗位", "max_length": "工作岗位不超过 100 个字"},
+    )
+    bank_account = forms.CharField(
+        label="银行账号", max_length=40, error_messages={"required": "请填写银行账号"}
+    )
+    confirm_unknown_bin = forms.BooleanField(
+        label="我确认该卡号是本人的中国工商银行借记卡", required=False
+    )
+    bank_branch = forms.CharField(
+        label="开户支行",
+        max_length=100,
+        error_messages={"required": "请填写开户支行", "max_length": "开户支行不超过 100 个字"},
+    )
+    card_photo = forms.FileField(
+        label="银行卡照片",
+        allow_empty_file=True,
+        required=False,  # checked in clean_card_photo with our own code and message
+    )
+    union_contact_phone = forms.CharField(
+        label="所属工会联系人电话", max_length=32, error_messages={"required": "请填写联系电话"}
+    )
+    confirm_identity = forms.BooleanField(
+        label="我确认以上本人信息及工会信息无误",
+        error_messages={"required": "请确认本人信息及工会信息"},
+    )
+    commitment_version = forms.IntegerField(
+        widget=forms.HiddenInput, error_messages={"required": "请阅读承诺书"}
+    )
+    accept_commitment = forms.BooleanField(
+        label="我已阅读并同意《承诺书》", error_messages={"required": "请阅读并同意《承诺书》"}
+    )
+    notify_opt_in = forms.BooleanField(label="授权“微信通知提醒”申领进度", required=False)
+
+    # Machine codes of Django's own field errors, per field.
+    REQUIRED_CODES = {
+        "kind": "kind_required",
+        "study_number": "number_required",
+        "worker_group": "worker_group_required",
+        "hukou": "hukou_required",
+        "job_position": "job_position_required",
+        "bank_account": "account_required",
+        "bank_branch": "branch_required",
+        "union_contact_phone": "phone_required",
+        "confirm_identity": "identity_not_confirmed",
+        "commitment_version": "commitment_required",
+        "accept_commitment": "commitment_required",
+    }
+
+    def __init__(self, *args, commitment=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commitment = commitment or CommitmentLetter.current()
+        self.warnings: list[dict] = []
+        self.photo_jpeg: bytes | None = None
+        self.bin_unknown = False
+        if self.commitment is not None:
+            self.fields["commitment_version"].initial = self.commitment.version
+
+    def clean_study_number(self):
+        raw = self.cleaned_data["study_number"]
+        value = raw.strip()
+        if not value:
+            raise ValidationError("请填写学籍学号或毕业证书编号", code="number_required")
+        canonical = normalise_input(value).replace(" ", "")
+        if not canonical.isascii() or not canonical.replace("-", "").isalnum():
+            raise ValidationError("编号只能由数字和字母组成", code="number_format")
+        if not NUMBER_MIN <= len(canonical) <= NUMBER_MAX:
+            raise ValidationError(
+                f"编号长度应为 {NUMBER_MIN}–{NUMBER_MAX} 位", code="number_format"
+            )
+        self.warnings = number_warnings(value)
+        return value
+
+    def clean_job_position(self):
+        value = normalise_input(self.cleaned_data["job_position"])
+        if not value:
+            raise ValidationError("请填写工作岗位", code="job_position_required")
+        return value
+
+    def clean_bank_branch(self):
+        value = normalise_input(self.cleaned_data["bank_branch"])
+        if len(value) < 2:
+            raise ValidationError(
+                "请填写开户支行（如：中国工商银行广州天河支行）", code="branch_required"
+            )
+        return value
+
+    def clean_union_contact_phone(self):
+        return clean_contact_phone(self.cleaned_data["union_contact_phone"])
+
+    def clean_commitment_version(self):
+        version = self.cleaned_data["commitment_version"]
+        if self.commitment is None or version != self.commitment.version:
+            raise ValidationError("承诺书已更新，请重新阅读并同意", code="commitment_outdated")
+        return version
+
+    def clean_card_photo(self):
+        try:
+            self.photo_jpeg = uploads.process_card_photo(self.cleaned_data.get("card_photo"))
+        except uploads.UploadError as exc:
+            raise ValidationError(exc.detail, code=exc.code)
+        return None
+
+    def clean(self):
+        data = super().clean()
+        if "bank_account" in data:
+            try:
+                result = bank.check_account(
+                    data["bank_account"], confirm_unknown=data.get("confirm_unknown_bin", False)
+                )
+            except ValidationError as exc:
+                self.add_error("bank_account", exc)
+            else:
+                data["bank_account"] = result.account
+                self.bin_unknown = result.bin_unknown
+        if self.warnings and not data.get("confirm_number"):
+            items = "、".join(w["detail"] for w in self.warnings)
+            self.add_error(
+                "study_number",
+                ValidationError(
+                    f"{items}。学信网按编号精确比对，请核对后修改；确认无误请勾选“我已核对编号”",
+                    code="number_needs_confirmation",
+                ),
+            )
+        return data
+
+    # --- for the API and the templates -------------------------------------------------
+    def error_list(self) -> list[dict]:
+        """[{field, code, detail}] with our machine codes (Django's 'required' renamed)."""
+        out = []
+        for field, errors in self.errors.as_data().items():
+            for err in errors:
+                code = err.code or "invalid"
+                if code in ("required", "invalid_choice", "invalid"):
+                    code = self.REQUIRED_CODES.get(field, f"{field}_invalid")
+                elif code == "max_length":
+                    code = f"{field}_too_long"
+                out.append({"field": field, "code": code, "detail": " ".join(err.messages)})
+        return out
+
+    def submission_data(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "kind": d["kind"],
+            "study_number": d["study_number"].strip(),
+            "worker_group": d["worker_group"],
+            "hukou": d["hukou"],
+            "job_position": d["job_position"],
+            "bank_account": d["bank_account"],
+            "bank_branch": d["bank_branch"],
+            "bin_unknown": self.bin_unknown,
+            "union_contact_phone": d["union_contact_phone"],
+            "commitment": self.commitment,
+            "notify_opt_in": d.get("notify_opt_in", False),
+            "photo_jpeg": self.photo_jpeg,
+        }
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(label="手机号码", max_length=20)
+    code = forms.CharField(label="验证码", max_length=6, required=False)

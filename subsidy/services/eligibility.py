@@ -1,0 +1,140 @@
+"""The entry check (系统校核, SPEC §4 step 2): may this member open the form now?
+
+Every reason that applies is returned, not only the first, so the page can list them all.
+Submission re-checks the intake and R6 parts under the campaign lock (services/intake.py);
+this check is the friendly early answer, not the guarantee.
+"""
+
+from dataclasses import asdict, dataclass
+
+from django.utils import timezone
+
+from payouts.models import GrantLedger
+from subsidy.models import RETRYABLE_STATUSES, Application, ApplicationStatus, Campaign
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    detail: str
+
+    def as_dict(self):
+        return asdict(self)
+
+
+MESSAGES = {
+    "no_campaign": "当前没有开放的补助批次",
+    "not_member": "您还不是有效的实名工会会员，或入会时间晚于实名入会截止时间（{deadline}）",
+    "union_not_eligible": "您所在的工会尚未在平台登记注册或未按规定缴交工会经费，暂不能申领",
+    "window_closed": "不在申领时间内（{opens} 至 {closes}）",
+    "intake_closed": "申领通道已关闭（申领人数或补助名额已满）",
+    "already_granted": "您已于 {year} 年申领补助",
+    "city_rejected": "您本批次的申领已被市总工会审核不通过，本批次不能再申领",
+    "active_application": "您已有一份申领正在审核中或已审核通过，请在申领进度中查看",
+}
+
+
+def reason(code: str, **kwargs) -> Reason:
+    return Reason(code, MESSAGES[code].format(**kwargs))
+
+
+def _fmt(dt) -> str:
+    return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}"
+
+
+def intake_reasons(campaign: Campaign, now=None, approved: int | None = None) -> list[Reason]:
+    """R4: the window, the cap (R1), the quota and a manual close. `approved` is the count of
+    city approvals when the caller already has it (Campaign.quota_reached() asks otherwise)."""
+    now = now or timezone.now()
+    if not campaign.window_open(now):
+        return [
+            reason("window_closed", opens=_fmt(campaign.opens_at), closes=_fmt(campaign.closes_at))
+        ]
+    quota_reached = campaign.quota_reached() if approved is None else approved >= campaign.quota
+    if (
+        campaign.intake_closed_manually
+        or campaign.applicant_count >= campaign.application_cap
+        or quota_reached
+    ):
+        return [reason("intake_closed")]
+    return []
+
+
+def application_reasons(member, campaign: Campaign) -> list[Reason]:
+    """R6: a city rejection ends the member's campaign; one active application at a time."""
+    return reasons_from_statuses(
+        Application.objects.filter(campaign=campaign, member=member).values_list(
+            "status", flat=True
+        )
+    )
+
+
+def reasons_from_statuses(statuses) -> list[Reason]:
+    """R6, from the statuses of the member's attempts in the campaign."""
+    statuses = set(statuses)
+    out = []
+    if ApplicationStatus.CITY_REJECTED in statuses:
+        out.append(reason("city_rejected"))
+    if statuses - set(RETRYABLE_STATUSES) - {ApplicationStatus.CITY_REJECTED}:
+        out.append(reason("active_application"))
+    return out
+
+
+def check(member, campaign: Campaign | None, now=None) -> list[Reason]:
+    """All reasons why `member` may not apply in `campaign` now; empty means eligible."""
+    if campaign is None:
+        return [reason("no_campaign")]
+    if member is None:
+        return [reason("not_member", deadline=_fmt(campaign.membership_deadline))]
+    out = []
+    if not member.is_active_member(campaign.membership_deadline):
+        out.append(reason("not_member", deadline=_fmt(campaign.membership_deadline)))
+    if not member.union.is_eligible:
+        out.append(reason("union_not_eligible"))
+    out.extend(intake_reasons(campaign, now))
+    grant = (
+        GrantLedger.objects.filter(id_hmac=member.id_hmac)
+        .exclude(application__campaign=campaign)
+        .order_by("year")
+        .first()
+    )
+    if grant is not None:
+        out.append(reason("already_granted", year=grant.year))
+    out.extend(application_reasons(member, campaign))
+    return out
+
+
+@dataclass
+class EntryCheck:
+    campaign: Campaign | None
+    member: object
+    reasons: list[Reason]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    def as_dict(self):
+        c = self.campaign
+        return {
+            "eligible": self.eligible,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "campaign": None
+            if c is None
+            else {
+                "id": c.pk,
+                "year": c.year,
+                "title": c.title,
+                "opens_at": c.opens_at,
+                "closes_at": c.closes_at,
+                "intake_open": c.intake_open(),
+            },
+        }
+
+
+def entry_check(user, campaign: Campaign | None = None) -> EntryCheck:
+    campaign = campaign or Campaign.current()
+    member = getattr(user, "member", None)
+    if member is not None:
+        member = type(member).objects.select_related("union").get(pk=member.pk)
+    return EntryCheck(campaign, member, check(member, campaign))

@@ -1,0 +1,250 @@
+"""Submission of an application (SPEC §4 step 4) under the caps: R1, R4 and R6, atomically.
+
+The campaign row is the lock (pretix's recipe: lock inside the transaction, as late as
+possible but before counting; count after locking; READ COMMITTED; a short lock timeout
+turned into a clear "busy" answer). The critical section is three statements long:
+
+    SET LOCAL lock_timeout = '2s'                                   (before the lock)
+    UPDATE subsidy_campaign SET applicant_count += first?, last_queue_number += 1
+      WHERE id = … AND window open AND not closed by hand
+        AND applicant_count < application_cap AND city approvals < quota
+      RETURNING last_queue_number                    — takes the row lock, counts after it
+    INSERT the application (server timestamp, that queue number); dispatch the registry
+      check on commit; COMMIT                                        — releases the lock
+
+The UPDATE is the SELECT … FOR UPDATE and the re-count in one round trip: it waits for the
+row lock, and PostgreSQL re-evaluates its WHERE on the newest committed row once it holds it.
+Every round trip inside the lock is paid by everyone queued behind it, so there are two.
+
+The lock protects R1 (at most `application_cap` distinct members submit; a resubmission does
+not count again), R4 (nobody gets in after the cap, the quota, the window or a manual close
+shut intake — resubmissions included), and the queue: numbers strictly increase with the
+server timestamps. R6 (one active application per member; never again after city_rejected) is
+read before the lock and held by the partial unique index `one_active_application_per_member`:
+an IntegrityError becomes the `active_application` / `city_rejected` refusal, never a 500.
+Everything slow happens before the transaction: form validation, photo decoding and
+re-encoding, writing the photo file. A lock that cannot be had within LOCK_TIMEOUT answers
+"系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
+
+`settings.INTAKE_LOCKING = False` (tests only) replaces the guarded UPDATE by read-check-write
+so the control test can show the over-admission the lock prevents; `settings.INTAKE_RACE_DELAY`
+(tests only) widens the gap between the count and the write to make that race deterministic.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from subsidy.models import Application, Campaign
+from subsidy.registry.pipeline import dispatch_check
+from subsidy.services import eligibility, uploads
+
+log = logging.getLogger(__name__)
+
+LOCK_TIMEOUT = "2s"
+BUSY_RETRY_AFTER = 3
+
+
+@dataclass
+class IntakeRefused(Exception):
+    """A submission the rules refuse: `code` is one of SPEC §4 step 2's, or `busy`."""
+
+    code: str
+    detail: str
+    status_code: int = 409
+    retry_after: int | None = None
+
+    def __str__(self):
+        return self.detail
+
+
+def _refusal(r: eligibility.Reason) -> IntakeRefused:
+    status = 403 if r.code in ("not_member", "union_not_eligible", "already_granted") else 409
+    return IntakeRefused(r.code, r.detail, status_code=status)
+
+
+def busy() -> IntakeRefused:
+    return IntakeRefused(
+        "busy", "系统繁忙，请稍后重试", status_code=503, retry_after=BUSY_RETRY_AFTER
+    )
+
+
+def find_replay(member, idempotency_key: str | None) -> Application | None:
+    if not idempotency_key:
+        return None
+    return Application.objects.filter(member=member, idempotency_key=idempotency_key).first()
+
+
+def precheck(member, campaign: Campaign, idempotency_key: str | None = None):
+    """Before the form is even validated: the application a retry already created (returned),
+    or the refusal of the entry check (raised) — so a late arrival is refused without the cost
+    of decoding its photo. Not a guarantee: submit() re-counts under the lock."""
+    key = (idempotency_key or "")[:64]
+    replay = find_replay(member, key)
+    if replay is not None:
+        replay.replayed = True
+        return replay
+    reasons = eligibility.check(member, campaign)
+    if reasons:
+        return _raise_unless_replay(member, key, _refusal(reasons[0]))
+    return None
+
+
+def submit(
+    member,
+    campaign: Campaign,
+    data: dict,
+    idempotency_key: str | None = None,
+    prechecked: bool = False,
+) -> Application:
+    """Store one application for `member` or raise IntakeRefused.
+
+    `data` is `ApplicationForm.submission_data()`. A retry with the same idempotency key
+    returns the application the first request created (`app.replayed = True`).
+    `prechecked=True` when the caller has just run precheck() for this request.
+    """
+    key = (idempotency_key or "")[:64]
+    if not prechecked:
+        replay = precheck(member, campaign, key)
+        if replay is not None:
+            return replay
+    photo = uploads.store(data["photo_jpeg"]) if data.get("photo_jpeg") else ""
+    try:
+        app = _insert_locked(member, campaign, data, key, photo)
+    except IntegrityError:
+        uploads.delete(photo)
+        # Two requests with one key, or the R6 index caught a double submission.
+        replay = find_replay(member, key)
+        if replay is not None:
+            replay.replayed = True
+            return replay
+        reasons = eligibility.application_reasons(member, campaign)
+        raise _refusal(reasons[0] if reasons else eligibility.reason("active_application"))
+    except OperationalError as exc:
+        uploads.delete(photo)
+        if _is_lock_timeout(exc):
+            log.warning("intake lock timeout on campaign %s", campaign.pk)
+            raise busy()
+        raise
+    except IntakeRefused as exc:
+        uploads.delete(photo)
+        return _raise_unless_replay(member, key, exc)
+    app.replayed = False
+    return app
+
+
+def _raise_unless_replay(member, key: str, exc: IntakeRefused) -> Application:
+    """A retry racing its own first request finds that request's application committed."""
+    if exc.code == "active_application":
+        replay = find_replay(member, key)
+        if replay is not None:
+            replay.replayed = True
+            return replay
+    raise exc
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "55P03" or "lock timeout" in str(exc)
+
+
+# The lock and the count in one statement: UPDATE takes the campaign row lock, and under READ
+# COMMITTED PostgreSQL re-evaluates the WHERE on the newest committed version of the row once
+# it holds the lock — so the cap, the manual close and the window are counted after locking,
+# and the counters move only if they still allow it (R1, R4). The quota's count of city
+# approvals rides along as a sub-select.
+CLAIM_PLACE = (
+    "UPDATE subsidy_campaign "
+    "SET applicant_count = applicant_count + %s, last_queue_number = last_queue_number + 1 "
+    "WHERE id = %s AND NOT intake_closed_manually AND opens_at <= %s AND closes_at > %s "
+    "AND applicant_count < application_cap "
+    "AND (SELECT count(*) FROM subsidy_application a WHERE a.campaign_id = %s "
+    "AND a.city_approved_at IS NOT NULL AND a.status <> 'revoked') < quota "
+    "RETURNING last_queue_number"
+)
+# Without the lock (tests only): the count is read first and the counters move blindly.
+BUMP_COUNTERS = (
+    "UPDATE subsidy_campaign "
+    "SET applicant_count = applicant_count + %s, last_queue_number = last_queue_number + 1 "
+    "WHERE id = %s RETURNING last_queue_number"
+)
+
+
+def _claim_place(campaign: Campaign, first: bool) -> int:
+    """Lock the campaign row, re-check intake, bump the counters; return the queue number."""
+    now = timezone.now()
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # Before the lock is taken, so it costs nothing inside the critical section.
+            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        cur.execute(CLAIM_PLACE, [int(first), campaign.pk, now, now, campaign.pk])
+        row = cur.fetchone()
+    if row is None:
+        # Refused: say why from a fresh read (window first, else the cap/quota/manual close).
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        reasons = eligibility.intake_reasons(fresh, now) or [eligibility.reason("intake_closed")]
+        raise _refusal(reasons[0])
+    return row[0]
+
+
+def _claim_place_unlocked(campaign: Campaign, first: bool) -> int:
+    """The control: read, check, (wait), write — the race the lock prevents."""
+    fresh = Campaign.objects.get(pk=campaign.pk)
+    refused = eligibility.intake_reasons(fresh)
+    if refused:
+        raise _refusal(refused[0])
+    delay = getattr(settings, "INTAKE_RACE_DELAY", 0)
+    if delay:
+        time.sleep(delay)
+    with connection.cursor() as cur:
+        cur.execute(BUMP_COUNTERS, [int(first), campaign.pk])
+        return cur.fetchone()[0]
+
+
+def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str) -> Application:
+    # R6 before the lock: the member's own attempts. Two parallel submissions of one member
+    # both pass here; the partial unique index refuses the second insert (IntegrityError).
+    statuses = list(
+        Application.objects.filter(campaign=campaign, member=member).values_list(
+            "status", flat=True
+        )
+    )
+    refused = eligibility.reasons_from_statuses(statuses)
+    if refused:
+        raise _refusal(refused[0])
+    first = not statuses  # R1 counts distinct members: a resubmission does not count again
+    with transaction.atomic():
+        if getattr(settings, "INTAKE_LOCKING", True):
+            queue_number = _claim_place(campaign, first)
+        else:
+            queue_number = _claim_place_unlocked(campaign, first)
+        app = Application.objects.create(
+            campaign=campaign,
+            member=member,
+            attempt=len(statuses) + 1,
+            union=member.union,
+            name=member.name,
+            id_number=member.id_number,
+            mobile=member.mobile,
+            kind=data["kind"],
+            study_number=data["study_number"],
+            worker_group=data["worker_group"],
+            hukou=data["hukou"],
+            job_position=data["job_position"],
+            bank_account=data["bank_account"],
+            bank_branch=data["bank_branch"],
+            bin_unknown=data.get("bin_unknown", False),
+            bank_card_photo=photo,
+            union_contact_phone=data["union_contact_phone"],
+            commitment=data["commitment"],
+            notify_opt_in=data.get("notify_opt_in", False),
+            idempotency_key=key,
+            submitted_at=timezone.now(),
+            queue_number=queue_number,
+        )
+        dispatch_check(app.pk)
+    return app

@@ -1,0 +1,357 @@
+"""Opening rush: 6000 eligible members with tokens, cap 5000, 200 concurrent clients each
+submitting one application with a ~150 KB JPEG to gunicorn on loopback (PostgreSQL + Redis).
+
+Same run, same clients: first every client reads GET /api/v1/health/ (token auth + one query)
+for HEALTH_SECONDS, then all 6000 submit. Reports submissions/s, p50/p95/p99 latency, the
+accepted count (must be exactly 5000; the other 1000 `intake_closed`), the time to fill the
+cap, peak RSS per gunicorn worker, and health throughput.
+
+The registry dispatch is left as in production: a Celery task queued in Redis on commit, with
+no worker running (the stub is a no-op until the registry pipeline is installed).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/subsidy_h3_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/3 CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \\
+    make bench BENCH=intake
+
+Smaller runs for a loaded machine: BENCH_INTAKE_MEMBERS / _CAP / _CLIENTS / _HEALTH_SECONDS,
+and the server shape: BENCH_INTAKE_WORKERS / _THREADS (default 4 × 4 gthread for 2 cores).
+"""
+
+import asyncio
+import io
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+MEMBERS = int(os.environ.get("BENCH_INTAKE_MEMBERS", "6000"))
+CAP = int(os.environ.get("BENCH_INTAKE_CAP", "5000"))
+CLIENTS = int(os.environ.get("BENCH_INTAKE_CLIENTS", "200"))
+HEALTH_SECONDS = float(os.environ.get("BENCH_INTAKE_HEALTH_SECONDS", "8"))
+PORT = int(os.environ.get("BENCH_INTAKE_PORT", "8310"))
+WORKERS = int(os.environ.get("BENCH_INTAKE_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_INTAKE_THREADS", "4"))
+ROOT = Path(__file__).resolve().parents[2]
+RETRIES: dict = {}
+
+
+def card_jpeg(target=150_000) -> bytes:
+    """A card-sized photo with enough texture to weigh about `target` bytes."""
+    from PIL import Image, ImageFilter
+
+    rnd = random.Random(7)
+    w, h = 1280, 808
+    noise = Image.frombytes("RGB", (w // 4, h // 4), rnd.randbytes(w // 4 * h // 4 * 3))
+    img = noise.resize((w, h)).filter(ImageFilter.GaussianBlur(1.2))
+    best = b""
+    for q in range(95, 20, -5):
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=q)
+        best = buf.getvalue()
+        if len(best) <= target * 1.1:
+            break
+    return best
+
+
+def prepare():
+    """Fresh data in the bench database: a union tree, 6000 members with tokens, a campaign."""
+    import binascii
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+    from stdnum.cn import ric
+
+    from subsidy.models import BankBin, Campaign, CommitmentLetter
+    from unions.models import Member, Union
+    from unions.pii import blind_index
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE subsidy_application, subsidy_campaign, unions_member, authtoken_token, "
+            "auth_user, unions_union RESTART IDENTITY CASCADE"
+        )
+    assert BankBin.objects.filter(bin="622202", bank="ICBC").exists(), "BIN table missing"
+    if CommitmentLetter.current() is None:
+        CommitmentLetter.objects.create(version=1, text="承诺书", active=True)
+    city = Union.objects.create(name="广州市总工会", level="city")
+    district = Union.objects.create(
+        name="越秀区总工会", level="district", parent=city, hotline="87370160"
+    )
+    unions = [
+        Union.objects.create(name=f"越秀区压测单位工会{i}", level="grassroots", parent=district)
+        for i in range(20)
+    ]
+    now = timezone.now()
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [User(username=f"1390{i:07d}") for i in range(MEMBERS)], batch_size=1000
+    )
+    members = []
+    for i, user in enumerate(users):
+        body = f"440106{19800101 + (i // 900) * 10000:08d}"[:14] + f"{i % 900 + 100:03d}"
+        id_number = body + ric.calc_check_digit(body)
+        members.append(
+            Member(
+                name=f"压测{i}",
+                id_number=id_number,
+                id_hmac=blind_index(id_number),
+                mobile=user.username,
+                union=unions[i % len(unions)],
+                status="active",
+                active_since=now - timedelta(days=400),
+                user=user,
+            )
+        )
+    Member.objects.bulk_create(members, batch_size=1000)
+    tokens = Token.objects.bulk_create(
+        [Token(key=binascii.hexlify(os.urandom(20)).decode(), user=u) for u in users],
+        batch_size=1000,
+    )
+    Campaign.objects.create(
+        year=now.year,
+        title="压测批次",
+        eligible_from=(now - timedelta(days=300)).date(),
+        eligible_until=(now + timedelta(days=30)).date(),
+        membership_deadline=now - timedelta(days=1),
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=4),
+        grassroots_review_until=now + timedelta(days=6),
+        district_review_until=now + timedelta(days=12),
+        city_review_until=now + timedelta(days=18),
+        quota=4126,
+        application_cap=CAP,
+        amount_cny="1500.00",
+    )
+    return [t.key for t in tokens]
+
+
+def start_gunicorn(private_root: str):
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "AXES_ENABLED": "0",
+        "PRIVATE_MEDIA_ROOT": private_root,
+        "LOG_LEVEL": "WARNING",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "subsidy.wsgi",
+        "-b",
+        f"127.0.0.1:{PORT}",
+        "-w",
+        str(WORKERS),
+        "-k",
+        "gthread",
+        "--threads",
+        str(THREADS),
+        "--backlog",
+        "2048",
+        "--timeout",
+        "60",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    import httpx
+
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{PORT}/login/", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def rush(tokens, photo, account):
+    import httpx
+
+    base = f"http://127.0.0.1:{PORT}"
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    form = {
+        "kind": "enrollment",
+        "worker_group": "manufacturing",
+        "hukou": "agricultural",
+        "job_position": "数控车床操作工",
+        "bank_account": account,
+        "bank_branch": "中国工商银行广州天河支行",
+        "union_contact_phone": "020-83001234",
+        "confirm_identity": "true",
+        "commitment_version": "1",
+        "accept_commitment": "true",
+        "notify_opt_in": "true",
+    }
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        # Phase 1: the same clients read the health endpoint.
+        health_count = 0
+        stop_at = time.monotonic() + HEALTH_SECONDS
+
+        async def health_client(token):
+            nonlocal health_count
+            headers = {"Authorization": f"Token {token}"}
+            while time.monotonic() < stop_at:
+                r = await client.get("/api/v1/health/", headers=headers)
+                assert r.status_code == 200, r.text
+                health_count += 1
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(health_client(t) for t in tokens[:CLIENTS]))
+        health_rps = health_count / (time.monotonic() - t0)
+
+        # Phase 2: every member submits once; CLIENTS requests in flight at any time.
+        queue = asyncio.Queue()
+        for i, t in enumerate(tokens):
+            queue.put_nowait((i, t))
+        latencies, outcomes, retries, samples = [], {}, {}, []
+        filled_at = None
+        start = time.monotonic()
+
+        async def submit_client():
+            nonlocal filled_at
+            while not queue.empty():
+                i, token = queue.get_nowait()
+                data = {**form, "study_number": f"2024{i:09d}"}
+                files = {"card_photo": ("card.jpg", photo, "image/jpeg")}
+                headers = {"Authorization": f"Token {token}", "Idempotency-Key": f"bench-{i}"}
+                t = time.monotonic()
+                for attempt in range(6):
+                    try:
+                        r = await client.post(
+                            "/api/v1/applications/", data=data, files=files, headers=headers
+                        )
+                    except httpx.TransportError:
+                        # A dropped keep-alive connection: retry with the same Idempotency-Key,
+                        # which is what a mini-program on a bad network would do.
+                        retries["transport"] = retries.get("transport", 0) + 1
+                        if attempt == 5:
+                            raise
+                        continue
+                    if r.status_code == 503 and attempt < 5:
+                        # 系统繁忙: the client waits as told and retries with the same key.
+                        retries["busy"] = retries.get("busy", 0) + 1
+                        await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                        continue
+                    break
+                latencies.append(time.monotonic() - t)
+                if r.status_code not in (200, 201, 409) and len(samples) < 5:
+                    samples.append((r.status_code, r.text[:300]))
+                code = (
+                    str(r.status_code)
+                    if r.status_code == 201
+                    else r.json().get("code", r.status_code)
+                )
+                outcomes[code] = outcomes.get(code, 0) + 1
+                if r.status_code == 201 and outcomes["201"] == CAP:
+                    filled_at = time.monotonic() - start
+
+        await asyncio.gather(*(submit_client() for _ in range(CLIENTS)))
+        elapsed = time.monotonic() - start
+    RETRIES.update(retries)
+    if samples or retries:
+        print(f"   retries {retries}; unexpected answers {samples}", flush=True)
+    return health_rps, latencies, outcomes, elapsed, filled_at
+
+
+def run(report):
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from subsidy.models import Application, Campaign
+    from tests.subsidy.conftest import ICBC_DEBIT
+
+    print(f"   preparing {MEMBERS} members with tokens …", flush=True)
+    tokens = prepare()
+    photo = card_jpeg()
+    private_root = tempfile.mkdtemp(prefix="bench-intake-")
+    proc = start_gunicorn(private_root)
+    try:
+        health_rps, latencies, outcomes, elapsed, filled_at = asyncio.run(
+            rush(tokens, photo, ICBC_DEBIT)
+        )
+        rss = [peak_rss_mb(pid) for pid in worker_pids(proc.pid)]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        shutil.rmtree(private_root, ignore_errors=True)
+    stored = Application.objects.count()
+    campaign = Campaign.objects.get()
+    submit_rps = len(latencies) / elapsed
+    accepted = outcomes.get("201", 0)
+    area = "intake"
+    report.row(area, "photo size", round(len(photo) / 1024, 1), "KB", "~150")
+    report.row(
+        area, "health throughput (same clients)", health_rps, "req/s", "", f"{CLIENTS} clients"
+    )
+    report.row(area, "submissions throughput", submit_rps, "req/s", f">= {0.5 * health_rps:.0f}")
+    report.row(area, "submit/health ratio", submit_rps / health_rps, "", ">= 0.5")
+    report.row(
+        area,
+        "busy (503) retries, transport retries",
+        f"{RETRIES.get('busy', 0)}, {RETRIES.get('transport', 0)}",
+        "",
+        "0",
+    )
+    report.row(area, "submit latency p50", pct(latencies, 50) * 1000, "ms")
+    report.row(area, "submit latency p95", pct(latencies, 95) * 1000, "ms")
+    report.row(area, "submit latency p99", pct(latencies, 99) * 1000, "ms", "< 1000")
+    report.row(area, f"time to fill the cap of {CAP}", filled_at or float("nan"), "s", "< 60")
+    report.row(area, "accepted (201)", accepted, "", f"== {CAP}")
+    report.row(
+        area, "refused intake_closed", outcomes.get("intake_closed", 0), "", f"== {MEMBERS - CAP}"
+    )
+    report.row(
+        area,
+        "other outcomes",
+        {k: v for k, v in outcomes.items() if k not in ("201", "intake_closed")} or "none",
+        "",
+        "none",
+    )
+    report.row(
+        area,
+        "stored applications / applicant_count",
+        f"{stored} / {campaign.applicant_count}",
+        "",
+        f"{CAP} / {CAP}",
+    )
+    report.row(
+        area,
+        "peak RSS per gunicorn worker",
+        max(rss) if rss else float("nan"),
+        "MB",
+        "",
+        f"{WORKERS} workers × {THREADS} threads: {', '.join(f'{r:.0f}' for r in rss)}",
+    )
+    print(
+        f"   latency mean {statistics.mean(latencies) * 1000:.0f} ms, outcomes {outcomes}",
+        flush=True,
+    )

@@ -1,0 +1,235 @@
+"""Submission (R1, R4, R6), resubmission, idempotency, and the API's answers."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from subsidy.models import Application, Campaign
+from subsidy.models import ApplicationStatus as S
+from subsidy.services import intake, uploads
+from tests.factories import ApplicationFactory, MemberFactory
+from tests.subsidy.conftest import UNKNOWN, form_data, photo, post_application
+
+
+@pytest.mark.django_db
+def test_submission_gets_a_server_timestamp_and_queue_number(api, applicant, campaign):
+    before = timezone.now()
+    r = post_application(api)
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert set(body) >= {"id", "status", "submitted_at", "queue_number"}
+    assert body["status"] == "pending_chsi" and body["queue_number"] == 1
+    app = Application.objects.get(pk=body["id"])
+    assert app.submitted_at >= before
+    assert app.commitment.version == 1 and app.notify_opt_in is True
+    assert app.bank_account_last4 == app.bank_account[-4:]
+    assert app.name == applicant.name and app.union == applicant.union
+    assert uploads.path_of(app.bank_card_photo) is not None
+    campaign.refresh_from_db()
+    assert (campaign.applicant_count, campaign.last_queue_number) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_queue_numbers_strictly_increase(tree, campaign, bins):
+    numbers = []
+    for _ in range(3):
+        m = MemberFactory(union=tree.a1)
+        data = _data()
+        numbers.append(intake.submit(m, campaign, data).queue_number)
+    assert numbers == [1, 2, 3]
+
+
+def _data(**kw):
+    from subsidy.forms import ApplicationForm
+
+    form = ApplicationForm(form_data(**kw), {"card_photo": photo()})
+    assert form.is_valid(), form.errors
+    return form.submission_data()
+
+
+@pytest.mark.django_db
+def test_second_submission_is_refused_as_active_application(api, applicant, campaign):
+    assert post_application(api).status_code == 201
+    r = post_application(api)
+    assert r.status_code == 409
+    assert r.json()["code"] == "active_application"
+    assert Application.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_idempotency_key_returns_the_same_application(api, applicant, campaign):
+    first = post_application(api, key="abc-123")
+    again = post_application(api, key="abc-123")
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    assert Application.objects.count() == 1
+    campaign.refresh_from_db()
+    assert campaign.applicant_count == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED])
+def test_resubmission_after_a_retryable_rejection_is_a_new_attempt(
+    api, applicant, campaign, status
+):
+    first = Application.objects.get(pk=post_application(api).json()["id"])
+    Application.objects.filter(pk=first.pk).update(status=status)
+    r = post_application(api)
+    assert r.status_code == 201, r.json()
+    second = Application.objects.get(pk=r.json()["id"])
+    assert second.attempt == 2 and second.queue_number > first.queue_number
+    campaign.refresh_from_db()
+    assert campaign.applicant_count == 1  # R1 counts distinct members
+    assert campaign.last_queue_number == 2
+
+
+@pytest.mark.django_db
+def test_never_resubmit_after_city_rejection(api, applicant, campaign):
+    first = post_application(api).json()["id"]
+    Application.objects.filter(pk=first).update(status=S.CITY_REJECTED)
+    r = post_application(api)
+    assert r.status_code == 409 and r.json()["code"] == "city_rejected"
+
+
+@pytest.mark.django_db
+def test_the_member_past_the_cap_is_refused(tree, campaign, bins):
+    campaign.application_cap = 2
+    campaign.save()
+    for _ in range(2):
+        intake.submit(MemberFactory(union=tree.a1), campaign, _data())
+    with pytest.raises(intake.IntakeRefused) as exc:
+        intake.submit(MemberFactory(union=tree.a1), campaign, _data())
+    assert exc.value.code == "intake_closed"
+    assert Application.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_resubmission_is_refused_once_the_cap_closed_intake(tree, campaign, bins):
+    campaign.application_cap = 1
+    campaign.save()
+    m = MemberFactory(union=tree.a1)
+    app = intake.submit(m, campaign, _data())
+    Application.objects.filter(pk=app.pk).update(status=S.CHSI_FAILED)
+    with pytest.raises(intake.IntakeRefused) as exc:
+        intake.submit(m, campaign, _data())
+    assert exc.value.code == "intake_closed"  # R4: resubmissions are refused too
+
+
+@pytest.mark.django_db
+def test_quota_of_city_approvals_closes_intake(tree, campaign, bins):
+    campaign.quota = 1
+    campaign.save()
+    ApplicationFactory(campaign=campaign, status=S.APPROVED, city_approved_at=timezone.now())
+    with pytest.raises(intake.IntakeRefused) as exc:
+        intake.submit(MemberFactory(union=tree.a1), campaign, _data())
+    assert exc.value.code == "intake_closed"
+
+
+@pytest.mark.django_db
+def test_window_closed_refuses(api, applicant, campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    r = post_application(api)
+    assert r.status_code == 409 and r.json() == {
+        "code": "window_closed",
+        "detail": r.json()["detail"],
+    }
+    assert "不在申领时间内" in r.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_refused_submission_leaves_no_photo_behind(settings, api, applicant, campaign):
+    campaign.intake_closed_manually = True
+    campaign.save()
+    assert post_application(api).status_code == 409
+    root = settings.PRIVATE_MEDIA_ROOT
+    assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
+
+
+@pytest.mark.django_db
+def test_unknown_bin_confirmed_is_flagged_for_reviewers(api, applicant, campaign):
+    r = post_application(api, bank_account=UNKNOWN)
+    assert r.status_code == 400 and r.json()["code"] == "bin_unknown"
+    r = post_application(api, bank_account=UNKNOWN, confirm_unknown_bin="true")
+    assert r.status_code == 201
+    assert Application.objects.get(pk=r.json()["id"]).bin_unknown is True
+
+
+@pytest.mark.django_db
+def test_integrity_error_from_the_r6_index_becomes_active_application(
+    monkeypatch, tree, campaign, bins
+):
+    """If the R6 check were bypassed, the partial unique index still refuses — cleanly."""
+    m = MemberFactory(union=tree.a1)
+    intake.submit(m, campaign, _data())
+    monkeypatch.setattr(intake.eligibility, "check", lambda *a, **k: [])
+    monkeypatch.setattr(intake.eligibility, "reasons_from_statuses", lambda *a, **k: [])
+    with pytest.raises(intake.IntakeRefused) as exc:
+        intake.submit(m, campaign, _data())
+    assert exc.value.code == "active_application"
+    assert Application.objects.filter(member=m).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_that_cannot_be_had_answers_busy_503(monkeypatch, tree, bins):
+    if connection.vendor != "postgresql":
+        pytest.skip("row lock timeouts are a PostgreSQL feature")
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.factories import CampaignFactory, CommitmentFactory
+
+    CommitmentFactory()
+    campaign = CampaignFactory()
+    m = MemberFactory(union=tree.a1)
+    monkeypatch.setattr(intake, "LOCK_TIMEOUT", "200ms")
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        from django.db import transaction
+
+        with transaction.atomic():
+            list(Campaign.objects.select_for_update().filter(pk=campaign.pk))
+            held.set()
+            release.wait(10)
+        connections.close_all()
+
+    t = threading.Thread(target=hold_lock)
+    t.start()
+    held.wait(5)
+    try:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=m.user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        r = post_application(client)
+    finally:
+        release.set()
+        t.join()
+    assert r.status_code == 503
+    assert r.json() == {"code": "busy", "detail": "系统繁忙，请稍后重试"}
+    assert r["Retry-After"] == "3"
+    assert Application.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_signed_in_non_member_is_refused_with_not_member(campaign, bins):
+    from rest_framework.test import APIClient
+
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="13700000009"))
+    r = post_application(client)
+    assert r.status_code == 403 and r.json()["code"] == "not_member"
+    assert "实名工会会员" in r.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_late_arrival_is_refused_before_its_form_is_checked(api, applicant, campaign):
+    """The entry check answers first: no photo decoding for someone who cannot get in."""
+    campaign.intake_closed_manually = True
+    campaign.save()
+    r = post_application(api, card_photo=photo("x.jpg", b"not an image"), bank_account="")
+    assert r.status_code == 409 and r.json()["code"] == "intake_closed"

@@ -1,0 +1,84 @@
+"""Bank card photos: by content, capped, decoded, re-encoded without EXIF, stored privately."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from subsidy.services import uploads
+from tests.subsidy.conftest import image_bytes, photo
+
+
+def refuse(upload):
+    with pytest.raises(uploads.UploadError) as exc:
+        uploads.process_card_photo(upload)
+    return exc.value.code
+
+
+def test_png_renamed_jpg_is_accepted_by_content_and_re_encoded_as_jpeg():
+    data = uploads.process_card_photo(photo("card.jpg", image_bytes("PNG"), "image/jpeg"))
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
+
+
+def test_rgba_png_is_flattened():
+    buf = io.BytesIO()
+    Image.new("RGBA", (50, 50), (0, 0, 0, 0)).save(buf, "PNG")
+    data = uploads.process_card_photo(photo("a.png", buf.getvalue(), "image/png"))
+    assert Image.open(io.BytesIO(data)).mode == "RGB"
+
+
+def test_text_file_named_jpg_is_refused():
+    assert refuse(photo("card.jpg", b"this is not an image at all\n" * 20)) == "photo_type"
+
+
+def test_gif_is_refused_even_though_it_is_an_image():
+    assert refuse(photo("card.jpg", image_bytes("GIF"))) == "photo_type"
+
+
+def test_six_megabyte_file_is_refused():
+    assert refuse(photo("big.jpg", b"\xff\xd8" + b"0" * (6 * 1024 * 1024))) == "photo_too_large"
+
+
+def test_decompression_bomb_is_refused():
+    # A tiny PNG that claims 20000 × 20000 pixels (400 MP) — Pillow raises at open.
+    buf = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buf, "PNG")
+    assert len(buf.getvalue()) < 5 * 1024 * 1024
+    assert refuse(photo("bomb.png", buf.getvalue(), "image/png")) == "photo_too_many_pixels"
+
+
+def test_image_just_over_the_pixel_cap_is_refused():
+    # 50 MP: above our 40 MP cap but under Pillow's own error threshold (2 × cap).
+    buf = io.BytesIO()
+    Image.new("1", (10000, 5000)).save(buf, "PNG")
+    assert refuse(photo("big.png", buf.getvalue(), "image/png")) == "photo_too_many_pixels"
+
+
+def test_truncated_image_is_refused():
+    data = image_bytes("JPEG", size=(800, 600))
+    assert refuse(photo("cut.jpg", data[: len(data) // 2])) == "photo_corrupt"
+
+
+def test_missing_photo_is_refused():
+    assert refuse(None) == "photo_required"
+
+
+def test_exif_is_stripped():
+    exif = Image.Exif()
+    exif[0x010F] = "SecretPhoneMaker"  # Make
+    exif[0x8825] = {2: (23.0, 7.0, 0.0)}  # GPS
+    original = image_bytes("JPEG", exif=exif.tobytes())
+    assert b"SecretPhoneMaker" in original
+    data = uploads.process_card_photo(photo("card.jpg", original))
+    assert b"SecretPhoneMaker" not in data
+    assert not Image.open(io.BytesIO(data)).getexif()
+
+
+def test_stored_under_private_root_with_random_name(settings, tmp_path):
+    rel = uploads.store(image_bytes())
+    assert rel.startswith("card-photos/") and rel.endswith(".jpg")
+    path = uploads.path_of(rel)
+    assert path is not None and str(path).startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    assert uploads.path_of("../../etc/passwd") is None
+    uploads.delete(rel)
+    assert uploads.path_of(rel) is None
