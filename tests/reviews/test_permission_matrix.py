@@ -11,15 +11,6 @@ from reviews import api_urls
 from reviews import urls as review_urls
 from tests.factories import ApplicationFactory
 
-# The photo view belongs to issue 3 (applicant pages). Until that branch is merged the route
-# does not exist, so these rows are expected to fail; strict=True makes them fail the suite
-# once the route exists — the lead then deletes this marker.
-PENDING_MERGE_PHOTO_VIEW = pytest.mark.xfail(
-    strict=True,
-    reason="PENDING_MERGE_PHOTO_VIEW: /applications/<id>/photo/ arrives with issue 3; "
-    "remove this marker after the merge",
-)
-
 ROLES = [
     "applicant",
     "grassroots_a",
@@ -49,10 +40,7 @@ ROUTES = [
     # a stale expected_status: 409 in scope whatever the level, 404 outside; nothing changes.
     ("api-review-approve", "post", "/api/v1/reviews/{pk}/approve/", {"confirm_employed": True, "expected_status": "stale"}, 409, IN_SCOPE),
     ("api-review-reject", "post", "/api/v1/reviews/{pk}/reject/", {"reason": ""}, 400, IN_SCOPE),
-    pytest.param(
-        "photo", "get", "/applications/{pk}/photo/", None, 200, IN_SCOPE | {"applicant"},
-        marks=PENDING_MERGE_PHOTO_VIEW,
-    ),
+    ("photo", "get", "/applications/{pk}/photo/", None, 200, IN_SCOPE | {"applicant"}),
 ]  # fmt: skip
 # Pages for reviewer managers only: covered in test_reviewer_management.py.
 MANAGER_ONLY = {"reviews:reviewers", "reviews:reviewer_remove"}
