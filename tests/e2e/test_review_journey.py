@@ -1,11 +1,8 @@
 """The review journey in Chromium: a grassroots reviewer signs in on a phone with an SMS code
 (read from the file SMS backend), filters, opens an application, ticks 确认在职职工 and
 approves; a district reviewer signs in with a password and rejects another with a reason;
-the reason is stored for the applicant. Screenshots of each screen go to
-tests/e2e/screenshots/review-*.png.
-
-The applicant's progress page belongs to issue 3: after the merge the lead adds the last step
-(the applicant signs in and sees the reason there)."""
+then the rejected applicant signs in on a phone and reads the reason on the progress page.
+Screenshots of each screen go to tests/e2e/screenshots/review-*.png."""
 
 import os
 import re
@@ -76,6 +73,9 @@ def test_grassroots_approves_on_a_phone_and_district_rejects_with_a_reason(
     app(tree.a1, "陈一")
     app(tree.a1, "黄二", status="pending_district")
     to_reject = app(tree.a2, "刘三", status="pending_district")
+    to_reject.member.mobile = "13900000033"
+    to_reject.member.user = None
+    to_reject.member.save()
 
     # --- grassroots reviewer, phone viewport ----------------------------------------------
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -141,3 +141,19 @@ def test_grassroots_approves_on_a_phone_and_district_rejects_with_a_reason(
         "所学专业与单位工作岗位不符",
         district.user,
     )
+
+    # --- the applicant, on a phone: the reason is on the progress page ----------------------
+    mobile = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = mobile.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_phone", "13900000033")
+    page.click("#btn-send")
+    page.wait_for_selector("#id_code")
+    page.fill("#id_code", _latest_code(tmp_path / "sms", "13900000033"))
+    page.click("#btn-login")
+    page.wait_for_url("**/apply/")
+    page.goto(f"{live_server.url}/apply/progress/")
+    expect(page.locator("body")).to_contain_text("所学专业与单位工作岗位不符")
+    expect(page.locator("body")).to_contain_text("区总工会，产业、直属单位工会审核不通过")
+    _shot(page, "12-applicant-progress-phone")
+    mobile.close()
