@@ -1,6 +1,7 @@
 """Payout endpoints of API v1 (SPEC §11): allocate, publish, revoke, the public grantee list."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
@@ -21,6 +22,19 @@ def _api_error(exc: PayoutError):
     return ApiError(exc.code, exc.message, status_code=exc.status, **exc.extra)
 
 
+@extend_schema(
+    request=None,
+    responses=inline_serializer(
+        "AllocationResult",
+        {
+            "campaign": serializers.IntegerField(),
+            "funded": serializers.IntegerField(),
+            "waitlisted": serializers.IntegerField(),
+            "moved": serializers.IntegerField(),
+            "published": serializers.BooleanField(),
+        },
+    ),
+)
 @api_view(["POST"])
 def allocate(request, pk):
     _city_only(request)
@@ -40,6 +54,17 @@ def allocate(request, pk):
     )
 
 
+@extend_schema(
+    request=None,
+    responses=inline_serializer(
+        "PublicationResult",
+        {
+            "campaign": serializers.IntegerField(),
+            "published_at": serializers.DateTimeField(),
+            "publication_ends_at": serializers.DateTimeField(),
+        },
+    ),
+)
 @api_view(["POST"])
 def publish(request, pk):
     _city_only(request)
@@ -61,6 +86,7 @@ class RevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+@extend_schema(request=RevokeSerializer, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def revoke(request, pk):
     # Outside the caller's scope → 404 (SPEC §11); inside but not city staff → 403.
@@ -82,6 +108,7 @@ def revoke(request, pk):
     )
 
 
+@extend_schema(responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def public_grantees(request, pk):

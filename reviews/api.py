@@ -3,6 +3,7 @@ The same services as the HTML pages; errors as {code, detail}; 409 `conflict` ca
 application's current status."""
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -132,10 +133,24 @@ class ReviewDetail(RetrieveAPIView):
         return Response(self.get_serializer(app).data)
 
 
+class DecisionSerializer(serializers.Serializer):
+    confirm_employed = serializers.BooleanField(required=False, help_text="确认在职职工（基层）")
+    reason = serializers.CharField(required=False, help_text="审核不通过原因（驳回必填）")
+    expected_status = serializers.CharField(required=False, help_text="页面上看到的状态")
+
+
+class DecisionResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+
+
 class _Decision(APIView):
     permission_classes = [IsReviewer]
+    serializer_class = DecisionSerializer
     action = ""
 
+    @extend_schema(request=DecisionSerializer, responses=DecisionResultSerializer)
     def post(self, request, pk):
         data = request.data
         try:

@@ -251,6 +251,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "求学圆梦 API",
     "DESCRIPTION": "职工学历教育补助申领系统 — mini-program contract (SPEC §11)",
     "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationTypeEnum": "subsidy.models.ApplicationType",
+    },
 }
 
 # --- SMS, registry, WeChat ---------------------------------------------------------------
