@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
-from payouts.models import GrantLedger
+from payouts.services.ledger import granted_year
 from subsidy.models import RETRYABLE_STATUSES, Application, ApplicationStatus, Campaign
 
 
@@ -92,14 +92,10 @@ def check(member, campaign: Campaign | None, now=None) -> list[Reason]:
     if not member.union.is_eligible:
         out.append(reason("union_not_eligible"))
     out.extend(intake_reasons(campaign, now))
-    grant = (
-        GrantLedger.objects.filter(id_hmac=member.id_hmac)
-        .exclude(application__campaign=campaign)
-        .order_by("year")
-        .first()
-    )
-    if grant is not None:
-        out.append(reason("already_granted", year=grant.year))
+    # R5: the lifetime ledger (imported years included), or a grant in another campaign.
+    year = granted_year(member.id_hmac, exclude_campaign=campaign)
+    if year is not None:
+        out.append(reason("already_granted", year=year))
     out.extend(application_reasons(member, campaign))
     return out
 

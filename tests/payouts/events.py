@@ -1,13 +1,11 @@
 """The event steps the allocation property test drives: submit, reject, approve, revoke,
 publish, pay.
 
-The intake service (issue 3) and the review services (issue 5) are written in parallel; until
-they land, `submit` below applies the intake rules as plainly as possible — R1 cap (distinct
-members, counted under the campaign row lock), R4 (window, quota reached, closed by hand), R5
-(the lifetime ledger and other campaigns' grants), R6 (one active application, city
-rejection ends the campaign) — so the property test is meaningful. Point `submit`, `approve`
-and `reject` at the real services when they exist; the test only needs their return values:
-an Application on success, or a refusal code string.
+`submit` is the real intake service, with R1 cap (distinct members, under the campaign row
+lock), R4 (window, quota reached, closed by hand), R5 (the lifetime ledger and other
+campaigns' grants) and R6 (one active application, city rejection ends the campaign). The
+review steps drive the model's transitions directly, as the review services do after their
+scope and window checks (which have their own tests in tests/reviews/).
 
 After publication the review levels are closed (city review ends before 公示), so approvals
 and rejections are refused then, and intake is closed.
@@ -20,8 +18,8 @@ from django.utils import timezone
 
 from payouts.services import allocation, payment, publication, revocation
 from payouts.services.errors import PayoutError
-from payouts.services.ledger import granted_year
-from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.models import Application, ApplicationStatus, Campaign, CommitmentLetter
+from subsidy.services import intake
 from tests.payouts.conftest import luhn_account
 
 S = ApplicationStatus
@@ -42,45 +40,24 @@ REJECT = {
 
 
 def submit(campaign: Campaign, member, **form) -> Application | str:
-    with transaction.atomic():
-        c = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if c.is_published or not c.window_open() or c.intake_closed_manually:
-            return "window_closed"
-        if c.quota_reached():
-            return "intake_closed"
-        mine = Application.objects.filter(campaign=c, member=member)
-        if mine.filter(status=S.CITY_REJECTED).exists():
-            return "city_rejected"
-        if mine.active().exists():
-            return "active_application"
-        if granted_year(member.id_hmac, exclude_campaign=c) is not None:
-            return "already_granted"
-        first_attempt = not mine.exists()
-        if first_attempt and c.applicant_count >= c.application_cap:
-            return "intake_closed"
-        c.last_queue_number += 1
-        if first_attempt:
-            c.applicant_count += 1
-        c.save(update_fields=["last_queue_number", "applicant_count"])
-        return Application.objects.create(
-            campaign=c,
-            member=member,
-            attempt=mine.count() + 1,
-            union=member.union,
-            name=member.name,
-            id_number=member.id_number,
-            mobile=member.mobile,
-            kind=form.get("kind", "enrollment"),
-            study_number=form.get("study_number", "20240001"),
-            worker_group="none",
-            hukou="non_agricultural",
-            job_position="机修工",
-            bank_account=form.get("bank_account") or luhn_account(member.pk),
-            bank_branch="广州天河支行",
-            union_contact_phone="020-83000000",
-            submitted_at=timezone.now(),
-            queue_number=c.last_queue_number,
-        )
+    """The real intake service (subsidy.services.intake): R1, R4, R5, R6 as applicants meet
+    them. Returns the application, or the refusal code."""
+    data = {
+        "kind": form.get("kind", "enrollment"),
+        "study_number": form.get("study_number", "20240001"),
+        "worker_group": "none",
+        "hukou": "non_agricultural",
+        "job_position": "机修工",
+        "bank_account": form.get("bank_account") or luhn_account(member.pk),
+        "bank_branch": "广州天河支行",
+        "union_contact_phone": "020-83000000",
+        "commitment": CommitmentLetter.current(),
+        "notify_opt_in": False,
+    }
+    try:
+        return intake.submit(member, campaign, data)
+    except intake.IntakeRefused as exc:
+        return exc.code
 
 
 def _actor(level, actors):
