@@ -25,7 +25,8 @@ from unions.models import ReviewerLevel
 S = ApplicationStatus
 OUT_OF_RUNNING = (*RETRYABLE_STATUSES, S.CITY_REJECTED, S.REVOKED)
 REJECTIONS = {S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED, S.CITY_REJECTED}
-LEVEL_LABELS = {**dict(ReviewerLevel.choices), "": "系统"}
+# Who acted, as the applicant reads it: the registry check and allocation run as "system".
+LEVEL_LABELS = {**dict(ReviewerLevel.choices), "": "系统", "system": "系统"}
 
 
 def status_label(code: str) -> str:
