@@ -42,9 +42,32 @@ def _fmt(v):
     return str(v)
 
 
+def _ensure_database():
+    """Create the benchmark database on first use (it never holds the demo's data)."""
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
+    if not cfg["ENGINE"].endswith("postgresql"):
+        return
+    params = dict(
+        host=cfg["HOST"] or "127.0.0.1",
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"] or "postgres",
+        password=cfg["PASSWORD"] or None,
+    )
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
 def main(argv):
     import django
 
+    _ensure_database()
     django.setup()
     from django.core.management import call_command
 
