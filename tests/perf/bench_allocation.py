@@ -37,6 +37,7 @@ def _cleanup(cur):
         "(SELECT id FROM payouts_paymentbatch WHERE campaign_id = %s)",
         "DELETE FROM payouts_paymentbatch WHERE campaign_id = %s",
         f"DELETE FROM reviews_auditrecord WHERE application_id IN ({apps})",
+        f"DELETE FROM notifications_notification WHERE application_id IN ({apps})",
         "DELETE FROM subsidy_application WHERE campaign_id = %s",
     ):
         cur.execute(sql, [cid])

@@ -70,7 +70,10 @@ def _setup():
     if existing != N:
         from reviews.models import AuditRecord
 
+        from notifications.models import Notification
+
         AuditRecord.objects.filter(application__campaign=campaign).delete()
+        Notification.objects.filter(application__campaign=campaign).delete()
         Application.objects.filter(campaign=campaign).delete()
         Member.objects.filter(union=union).delete()
         from stdnum.cn import ric

@@ -64,6 +64,20 @@ def _ensure_database():
             conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
 
+def _reset_data():
+    """Each benchmark starts from empty tables (reference data such as the BIN table stays):
+    they were written to run alone, and one's rows must not skew another's figures."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE subsidy_application, subsidy_campaign, unions_member, unions_union, "
+            "auth_user, reviews_auditrecord, reviews_chainhead RESTART IDENTITY CASCADE"
+        )
+
+
 def main(argv):
     import django
 
@@ -82,6 +96,7 @@ def main(argv):
         if wanted and wanted not in name:
             continue
         print(f"== {name}", flush=True)
+        _reset_data()
         started = time.monotonic()
         importlib.import_module(f"tests.perf.{name}").run(report)
         print(f"   ({time.monotonic() - started:.1f} s)", flush=True)
