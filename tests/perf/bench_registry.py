@@ -68,9 +68,8 @@ def _setup():
         union.save()
     existing = Application.objects.filter(campaign=campaign).count()
     if existing != N:
-        from reviews.models import AuditRecord
-
         from notifications.models import Notification
+        from reviews.models import AuditRecord
 
         AuditRecord.objects.filter(application__campaign=campaign).delete()
         Notification.objects.filter(application__campaign=campaign).delete()
