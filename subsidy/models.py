@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -371,6 +371,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 name="app_campaign_union_cover",
             ),
             models.Index(fields=["mobile"], name="app_mobile"),
+            # The registry's time to result in order, for the statistics' median / p95: two
+            # short index-only reads at a rank instead of sorting the campaign's rows.
+            models.Index(
+                F("campaign"),
+                F("registry_checked_at") - F("submitted_at"),
+                include=["status", "registry_checked_at", "submitted_at"],
+                condition=Q(registry_checked_at__isnull=False),
+                name="app_registry_latency",
+            ),
         ]
 
     def __str__(self):

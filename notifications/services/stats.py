@@ -1,7 +1,7 @@
 """Statistics for city staff (everything) and each union (its subtree), SPEC §10.
 
 The scope is whatever `Application.objects.visible_to(user)` returns — the one door; this
-module never decides scoping itself. Figures come from six aggregate queries (no per-row
+module never decides scoping itself. Figures come from a handful of aggregate queries (no per-row
 Python) and are cached briefly per (campaign, scope).
 """
 
@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -27,28 +27,6 @@ from subsidy.models import ApplicationStatus as S
 from unions.models import ReviewerLevel
 
 NO_DISTRICT = "市总工会直属"
-
-
-class PercentilesCont(Aggregate):
-    """PostgreSQL's percentile_cont(ARRAY[p1, p2]) WITHIN GROUP (ORDER BY x): several
-    percentiles from one sort."""
-
-    function = "percentile_cont"
-    template = "%(function)s(ARRAY[%(percentiles)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, percentiles, **extra):
-        from django.contrib.postgres.fields import ArrayField
-
-        super().__init__(
-            expression,
-            percentiles=", ".join(str(float(p)) for p in percentiles),
-            output_field=ArrayField(FloatField()),
-            **extra,
-        )
-
-
-def _epoch_seconds(expr):
-    return Func(expr, template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
 
 
 def scope_key(user) -> str:
@@ -117,29 +95,51 @@ def refresh(campaign, user) -> dict:
 
 
 def compute_in_memory(campaign, user):
-    """On PostgreSQL, give this read-only transaction enough sort memory that the percentile
-    sort and COUNT(DISTINCT) of ~200,000 rows stay in memory instead of spilling to disk."""
+    """On PostgreSQL, read every figure from one snapshot (REPEATABLE READ, read-only: the
+    latency ranks are looked up from the count of the first query), with enough sort memory
+    that COUNT(DISTINCT) of ~200,000 rows stays in memory instead of spilling to disk."""
     if connection.vendor != "postgresql":
         return compute(campaign, user)
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cur:
+            if outermost:  # inside a caller's transaction its isolation level stands
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cur.execute("SET LOCAL work_mem = '32MB'")
         return compute(campaign, user)
 
 
-def _percentiles(qs):
+def _percentiles(qs, n):
+    """Median and p95 of the registry's time to result over the `n` checked rows of `qs`.
+
+    PostgreSQL: percentile_cont's interpolation between the two closest ranks, but each rank
+    read by an ordered index-only scan of `app_registry_latency` (OFFSET k LIMIT 2) instead of
+    sorting the campaign's rows — about 55 ms instead of 140 ms for 175,000 rows.
+    SQLite (development): sorted in Python."""
     done = qs.filter(registry_checked_at__isnull=False)
-    if connection.vendor == "postgresql":
-        secs = _epoch_seconds(F("registry_checked_at") - F("submitted_at"))
-        r = done.aggregate(n=Count("pk"), p=PercentilesCont(secs, [0.5, 0.95]))
-        p50, p95 = r["p"] or (None, None)
-        return r["n"], p50, p95
-    # SQLite (development): no ordered-set aggregates; compute from the pairs.
-    values = sorted(
-        (b - a).total_seconds()
-        for a, b in done.values_list("submitted_at", "registry_checked_at").iterator()
+    if connection.vendor != "postgresql":
+        values = sorted(
+            (b - a).total_seconds()
+            for a, b in done.values_list("submitted_at", "registry_checked_at").iterator()
+        )
+        return len(values), percentile(values, 0.5), percentile(values, 0.95)
+    if not n:
+        return 0, None, None
+    ordered = (
+        done.annotate(latency=F("registry_checked_at") - F("submitted_at"))
+        .order_by("latency")
+        .values_list("latency", flat=True)
     )
-    return len(values), percentile(values, 0.5), percentile(values, 0.95)
+    result = []
+    for p in (0.5, 0.95):
+        k = (n - 1) * p
+        lo = math.floor(k)
+        pair = [v.total_seconds() for v in ordered[lo : lo + 2]]
+        if not pair:  # cannot happen inside the snapshot; never divide by it
+            return n, None, None
+        low, high = pair[0], pair[-1]
+        result.append(low + (high - low) * (k - lo))
+    return n, result[0], result[1]
 
 
 def percentile(sorted_values, p):
@@ -155,7 +155,8 @@ def _main_counts(qs):
     """One scan: counts per (union, status) with the approvals and the three breakdowns as
     FILTERed counts alongside. Folding ~hundreds of small groups in Python is not per-row."""
     extra = {
-        "approved": Count("pk", filter=Q(city_approved_at__isnull=False) & ~Q(status=S.REVOKED))
+        "approved": Count("pk", filter=Q(city_approved_at__isnull=False) & ~Q(status=S.REVOKED)),
+        "checked": Count("pk", filter=Q(registry_checked_at__isnull=False)),
     }
     for prefix, field, choices in BREAKDOWNS:
         for code in choices.values:
@@ -190,10 +191,11 @@ def compute(campaign, user, now=None) -> dict:
     by_status = {s: 0 for s in S.values}
     districts = {}
     breakdown = {prefix: {code: 0 for code in choices.values} for prefix, _, choices in BREAKDOWNS}
-    approved = 0
+    approved = checked = 0
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
         approved += row["approved"]
+        checked += row["checked"]
         name = names.get(row["union_id"], NO_DISTRICT)
         d = districts.setdefault(
             name, {"district": name, "counts": {s: 0 for s in S.values}, "total": 0}
@@ -228,7 +230,7 @@ def compute(campaign, user, now=None) -> dict:
         )
 
     # 3. registry time to result
-    n, p50, p95 = _percentiles(qs)
+    n, p50, p95 = _percentiles(qs, checked)
 
     # 4. submissions per hour of the opening day (local time)
     day = timezone.localtime(campaign.opens_at).date()
