@@ -18,7 +18,7 @@ from payouts.services.dashboard import campaign_overview
 from payouts.services.errors import PayoutError, is_city_staff
 from payouts.services.ledger import load_dataset
 from payouts.services.reconciliation import batch_summary
-from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
 from subsidy.request_context import current_ip
 
 
@@ -61,13 +61,13 @@ def dashboard(request):
     ctx["funded_rows"] = (
         Application.objects.filter(campaign=campaign, status=ApplicationStatus.FUNDED)
         .select_related("union")
-        .order_by("rank")
-        .only("id", "name", "rank", "queue_number", "union__name", "submitted_at")[:50]
+        .order_by(*RANK_ORDER)
+        .only("id", "name", "queue_number", "union__name", "submitted_at")[:50]
     )
     ctx["failed_rows"] = (
         Application.objects.filter(campaign=campaign, status=ApplicationStatus.PAYMENT_FAILED)
         .select_related("union")
-        .only("id", "name", "bank_account_last4", "payment_failure_reason", "union__name", "rank")
+        .only("id", "name", "bank_account_last4", "payment_failure_reason", "union__name")
     )
     return render(request, "payouts/dashboard.html", ctx)
 

@@ -167,6 +167,10 @@ S = ApplicationStatus
 RETRYABLE_STATUSES = (S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED)
 # Statuses reviewers never see (SPEC §5).
 HIDDEN_FROM_REVIEWERS = (S.PENDING_CHSI, S.CHSI_FAILED)
+# R3: the order in which city-approved applications are funded (allocation, the public list,
+# payment files, promotion from the waitlist). A place is a position in this order, not a
+# stored number: storing it would rewrite every later row whenever an earlier one is approved.
+RANK_ORDER = ("submitted_at", "city_approved_at", "queue_number")
 # Which level acts on which pending status.
 PENDING_FOR_LEVEL = {
     ReviewerLevel.GRASSROOTS: S.PENDING_GRASSROOTS,
@@ -253,8 +257,13 @@ class ApplicationQuerySet(models.QuerySet):
 class Application(ConcurrentTransitionMixin, models.Model):
     """One attempt by a member in a campaign (a resubmission is a new attempt)."""
 
+    # No single-column index on the campaign: every composite index below starts with it.
     campaign = models.ForeignKey(
-        Campaign, verbose_name="批次", on_delete=models.PROTECT, related_name="applications"
+        Campaign,
+        verbose_name="批次",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_index=False,
     )
     member = models.ForeignKey(
         Member, verbose_name="会员", on_delete=models.PROTECT, related_name="applications"
@@ -266,7 +275,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedCharField("身份证号码")
-    id_hmac = models.CharField("身份证号索引", max_length=64, db_index=True, editable=False)
+    id_hmac = models.CharField("身份证号索引", max_length=64, editable=False)
     mobile = models.CharField("手机号码", max_length=11)
 
     kind = models.CharField("申领类型", max_length=16, choices=ApplicationType.choices)
@@ -276,16 +285,18 @@ class Application(ConcurrentTransitionMixin, models.Model):
     job_position = models.CharField("工作岗位", max_length=100)
     bank_name = models.CharField("开户行", max_length=32, default="中国工商银行", editable=False)
     bank_account = EncryptedCharField("银行账号")
-    bank_account_hmac = models.CharField(
-        "银行账号索引", max_length=64, db_index=True, editable=False, default=""
-    )
+    bank_account_hmac = models.CharField("银行账号索引", max_length=64, editable=False, default="")
     bank_account_last4 = models.CharField("账号后四位", max_length=4, editable=False, default="")
     bank_branch = models.CharField("开户支行", max_length=100)
     bank_card_photo = models.CharField("银行卡照片（私有存储路径）", max_length=255, blank=True)
     bin_unknown = models.BooleanField("卡号不在工商银行卡BIN表内（申请人已确认）", default=False)
     union_contact_phone = models.CharField("所属工会联系人电话", max_length=32)
     commitment = models.ForeignKey(
-        "CommitmentLetter", verbose_name="承诺书版本", on_delete=models.PROTECT, null=True
+        "CommitmentLetter",
+        verbose_name="承诺书版本",
+        on_delete=models.PROTECT,
+        null=True,
+        db_index=False,
     )
     notify_opt_in = models.BooleanField("微信通知提醒", default=True)
     idempotency_key = models.CharField("幂等键", max_length=64, blank=True, default="")
@@ -296,9 +307,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
         choices=ApplicationStatus.choices,
         default=S.PENDING_CHSI,
         protected=False,
-        db_index=True,
     )
-    submitted_at = models.DateTimeField("提交时间", default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField("提交时间", default=timezone.now)
     queue_number = models.PositiveIntegerField("排队号")
 
     # Registry check (SPEC §5)
@@ -312,14 +322,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
     # Review decisions, one timestamp per level (stats and overdue marks read them)
     grassroots_decided_at = models.DateTimeField("基层审核时间", null=True, blank=True)
     district_decided_at = models.DateTimeField("区级审核时间", null=True, blank=True)
-    city_approved_at = models.DateTimeField(
-        "市总审核通过时间", null=True, blank=True, db_index=True
-    )
+    city_approved_at = models.DateTimeField("市总审核通过时间", null=True, blank=True)
     rejection_reason = models.CharField("审核不通过原因", max_length=500, blank=True)
     confirmed_employed = models.BooleanField("确认在职职工", default=False)
 
     # Allocation, publication, payment
-    rank = models.PositiveIntegerField("排名", null=True, blank=True)
     revoked_reason = models.CharField("取消资格原因", max_length=500, blank=True)
     paid_at = models.DateTimeField("发放时间", null=True, blank=True)
     payment_failure_reason = models.CharField("发放失败原因", max_length=200, blank=True)
@@ -348,10 +355,22 @@ class Application(ConcurrentTransitionMixin, models.Model):
                 name="unique_idempotency_key",
             ),
         ]
+        # Every index is written on every status change (a status is in several of them, so
+        # those updates are never HOT): each one here is read by a named query, none is
+        # implied by another. bench_allocation measures the cost of a status change.
         indexes = [
             models.Index(
                 fields=["campaign", "status", "queue_number"], name="app_campaign_status_queue"
             ),
+            # R3's order (allocation, the public list, payment files) and the opening-day
+            # submissions per hour.
+            models.Index(
+                fields=["campaign", "submitted_at", "city_approved_at", "queue_number"],
+                name="app_rank_order",
+            ),
+            # Exact look-ups through the blind indexes (no LIKE on an HMAC: plain B-trees).
+            models.Index(fields=["id_hmac"], name="app_id_hmac"),
+            models.Index(fields=["bank_account_hmac"], name="app_bank_account_hmac"),
             # Covering index for the scoped dashboards and statistics: the per-union status
             # counts, name search and the aggregate figures read only the index on PostgreSQL
             # (INCLUDE is ignored elsewhere). Measured in bench_reviews / bench_stats.

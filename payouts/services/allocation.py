@@ -5,8 +5,8 @@ Ranking (R3, notice 五(八)): the campaign's city-approved, non-revoked applica
 `waitlisted`; fewer than `quota` approved → all funded.
 
 The whole ranking is ONE set-based statement — a ROW_NUMBER() window over the candidates joined
-back into an `UPDATE … FROM`, which also stores `Application.rank` — under the campaign's payout
-lock (`locking.lock_campaign`), so two runs never interleave (R2 under concurrency). Only rows
+back into an `UPDATE … FROM` that writes only the rows whose status changes — under the campaign's
+payout lock (`locking.lock_campaign`), so two runs never interleave (R2 under concurrency). Only rows
 whose status really changes are audited and announced, through
 `subsidy.services.transitions.record_bulk_transitions`.
 
@@ -24,13 +24,13 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from payouts.services.locking import lock_campaign
-from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
 from subsidy.services.transitions import record_bulk_transitions
 
 S = ApplicationStatus
 TABLE = Application._meta.db_table
 
-# Before publication: rank approved/funded/waitlisted and set both rank and status.
+# Before publication: rank approved/funded/waitlisted; write the statuses that change.
 _BEFORE_PUBLICATION = f"""
 WITH ranked AS (
     SELECT id, status AS old_status,
@@ -43,15 +43,14 @@ WITH ranked AS (
     FROM ranked
 )
 UPDATE {TABLE}
-SET rank = target.rn, status = target.new_status
+SET status = target.new_status
 FROM target
-WHERE {TABLE}.id = target.id
-  AND ({TABLE}.status <> target.new_status OR {TABLE}.rank IS NULL OR {TABLE}.rank <> target.rn)
+WHERE {TABLE}.id = target.id AND {TABLE}.status <> target.new_status
 RETURNING {TABLE}.id, {TABLE}.status{{old_status}}
 """
 
-# After publication: funded (and paid / payment_failed) keep their status; the ranks of the
-# waiting rows are refreshed and late approvals join the waitlist.
+# After publication: funded (and paid / payment_failed) keep their status; late approvals join
+# the waitlist.
 _AFTER_PUBLICATION = f"""
 WITH ranked AS (
     SELECT id, status AS old_status,
@@ -64,11 +63,11 @@ WITH ranked AS (
     FROM ranked WHERE old_status IN ('approved', 'waitlisted') AND %s >= 0
 )
 UPDATE {TABLE}
-SET rank = target.rn, status = target.new_status
+SET status = target.new_status
 FROM target
 WHERE {TABLE}.id = target.id
   AND {TABLE}.status IN ('approved', 'waitlisted')
-  AND ({TABLE}.status <> target.new_status OR {TABLE}.rank IS NULL OR {TABLE}.rank <> target.rn)
+  AND {TABLE}.status <> target.new_status
 RETURNING {TABLE}.id, {TABLE}.status{{old_status}}
 """
 
@@ -177,4 +176,4 @@ def allocate_year(year: int, actor=None) -> AllocationResult:
 
 def ranking_order():
     """The R3 order as ORM fields, for callers that need one row (promotion, tests)."""
-    return ["submitted_at", "city_approved_at", "queue_number"]
+    return list(RANK_ORDER)

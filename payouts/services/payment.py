@@ -25,7 +25,7 @@ from payouts.models import AccountCorrection, GrantLedger, PaymentBatch, Payment
 from payouts.services.errors import PayoutError
 from payouts.services.ledger import record_paid_grant
 from payouts.services.locking import lock_campaign
-from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
 from unions.pii import blind_index, mask_account
 from unions.validators import normalise_input
 
@@ -56,7 +56,7 @@ def payable_applications(campaign: Campaign):
     return (
         Application.objects.filter(Q(pk__in=funded.values("pk")) | Q(pk__in=failed_ids))
         .exclude(pk__in=pending)
-        .order_by("rank", "queue_number")
+        .order_by(*RANK_ORDER)
     )
 
 
@@ -81,7 +81,7 @@ def create_batch(campaign_id: int, by=None, now=None) -> PaymentBatch:
             )
         apps = list(
             payable_applications(campaign).only(
-                "id", "name", "bank_account", "bank_branch", "rank", "queue_number"
+                "id", "name", "bank_account", "bank_branch", "queue_number"
             )
         )
         if not apps:

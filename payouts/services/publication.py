@@ -12,7 +12,7 @@ from django.utils import timezone
 from payouts.services import allocation
 from payouts.services.errors import PayoutError
 from payouts.services.locking import lock_campaign
-from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
 from unions.pii import mask_name
 
 S = ApplicationStatus
@@ -58,10 +58,10 @@ def public_state(campaign: Campaign, now=None) -> str:
 
 
 def build_grantee_rows(campaign_id: int) -> list[dict]:
-    """The public rows, uncached: ordered by rank, nothing but masked data."""
+    """The public rows, uncached: in R3's order, nothing but masked data."""
     qs = (
         Application.objects.filter(campaign_id=campaign_id, status__in=LISTED_STATUSES)
-        .order_by("rank", "queue_number")
+        .order_by(*RANK_ORDER)
         .values_list("name", "union__name", "union__district__name", "kind")
     )
     from subsidy.models import ApplicationType

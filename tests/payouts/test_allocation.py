@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from payouts.services.allocation import allocate
+from payouts.services.allocation import allocate, ranking_order
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus
 from subsidy.signals import applications_transitioned
@@ -24,8 +24,11 @@ def test_first_quota_by_submission_time_are_funded_rest_waitlisted(small_campaig
     assert [st[by_minute[m].pk] for m in (10, 20, 30)] == [S.FUNDED] * 3
     assert [st[by_minute[m].pk] for m in (40, 50)] == [S.WAITLISTED] * 2
     assert (result.funded, result.waitlisted) == (3, 2)
-    ranks = dict(small_campaign.applications.values_list("pk", "rank"))
-    assert [ranks[by_minute[m].pk] for m in (10, 20, 30, 40, 50)] == [1, 2, 3, 4, 5]
+    # the public list and the payment files follow the same order
+    order = list(
+        small_campaign.applications.order_by(*ranking_order()).values_list("pk", flat=True)
+    )
+    assert order == [by_minute[m].pk for m in (10, 20, 30, 40, 50)]
 
 
 def test_ties_on_submission_time_break_on_city_approval_then_queue_number(small_campaign, tree):

@@ -125,8 +125,7 @@ def _reset(campaign):
 
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE subsidy_application SET status = 'approved', rank = NULL "
-            "WHERE campaign_id = %s",
+            "UPDATE subsidy_application SET status = 'approved' WHERE campaign_id = %s",
             [campaign.pk],
         )
     _vacuum()
@@ -144,12 +143,11 @@ def _orm_loop(campaign, limit):
                 campaign=campaign, status__in=["approved", "funded", "waitlisted"]
             )
             .order_by("submitted_at", "city_approved_at", "queue_number")
-            .only("id", "status", "rank")[:limit]
+            .only("id", "status")[:limit]
         )
         for i, app in enumerate(rows, 1):
             app.status = "funded" if i <= campaign.quota else "waitlisted"
-            app.rank = i
-            app.save(update_fields=["status", "rank"])
+            app.save(update_fields=["status"])
 
 
 def run(report):
