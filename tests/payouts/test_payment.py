@@ -314,3 +314,28 @@ def test_create_batch_button(paying, city_client):
     campaign, _ = paying
     r = city_client.post(f"/payouts/campaigns/{campaign.pk}/batches/", follow=True)
     assert "已生成" in r.content.decode() and "共 4500.00 元" in r.content.decode()
+
+
+@pytest.mark.parametrize("funded", [2, 6])
+def test_batch_creation_runs_a_fixed_number_of_queries(
+    small_campaign, tree, funded, django_assert_num_queries
+):
+    """No per-row query: loading a row never reloads its state (django-fsm reads `status`
+    when a row is loaded; `only()` keeps it loaded), whatever the batch size."""
+    Campaign.objects.filter(pk=small_campaign.pk).update(quota=funded)
+    small_campaign.refresh_from_db()
+    for m in range(funded):
+        make_app(small_campaign, tree.a1, m + 1, bank_account=luhn_account(m + 1))
+    allocate(small_campaign)
+    publish(small_campaign.pk)
+    _end_publication(small_campaign)
+    with django_assert_num_queries(10):
+        batch = payment.create_batch(small_campaign.pk)
+    assert batch.item_count == funded
+
+
+def test_only_and_defer_always_load_the_status():
+    fields, deferring = Application.objects.only("name").query.deferred_loading
+    assert deferring is False and "status" in fields  # "load only these" includes status
+    fields, deferring = Application.objects.defer("status", "name").query.deferred_loading
+    assert deferring is True and fields == {"name"}  # "leave these out" never leaves status
