@@ -18,3 +18,29 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/api/docs"):
             response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class DrainUnreadBodyMiddleware:
+    """A request answered before its body was read — an early refusal (`intake_closed`,
+    `active_application`) of a 150 KB multipart upload — would leave the body on the socket;
+    gunicorn then closes the keep-alive connection and the client's next request fails with a
+    network error (seen in bench_intake: hundreds of reconnects and re-uploads). The unread
+    rest is read and discarded here, in chunks, never more than its Content-Length."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method in ("POST", "PUT", "PATCH") and not getattr(
+            request, "_read_started", False
+        ):
+            stream = getattr(request, "_stream", None)
+            try:
+                while stream is not None and stream.read(self.CHUNK):
+                    pass
+            except OSError:  # the client went away: nothing left to keep alive
+                pass
+        return response

@@ -28,6 +28,7 @@ from subsidy.forms import ApplicationForm
 from subsidy.models import Application, Campaign
 from subsidy.request_context import client_ip
 from subsidy.services import eligibility, intake, otp, progress
+from unions.models import Member
 
 
 def _otp_error(exc: otp.OtpError) -> ApiError:
@@ -93,7 +94,8 @@ def my_eligibility(request):
 
 
 def _member(request):
-    member = getattr(request.user, "member", None)
+    # with its union: the entry check reads it on every submission
+    member = Member.objects.select_related("union").filter(user_id=request.user.pk).first()
     if member is None:
         reasons = eligibility.check(None, Campaign.current())
         raise ApiError(reasons[0].code, reasons[0].detail, status_code=403)

@@ -21,11 +21,14 @@ from subsidy.registry import conf
 logger = logging.getLogger(__name__)
 
 
-def dispatch_check(application_id: int) -> None:
-    transaction.on_commit(lambda: send_checks([application_id]))
+def dispatch_check(application_id: int, marked_at=None) -> None:
+    """Queue the check when the current transaction commits. `marked_at`: the caller already
+    wrote that time into `registry_dispatched_at` (submission does, in its INSERT), which
+    saves the rush one UPDATE per application."""
+    transaction.on_commit(lambda: send_checks([application_id], marked_at=marked_at))
 
 
-def send_checks(ids, countdown=None) -> int:
+def send_checks(ids, countdown=None, marked_at=None) -> int:
     """Publish one check task per id; returns how many were sent. A broker that is down is
     logged, not raised, and the unsent ones are left for the sweeper."""
     from subsidy.tasks import check_registry
@@ -33,10 +36,12 @@ def send_checks(ids, countdown=None) -> int:
     ids = list(ids)
     if not ids:
         return 0
-    now = timezone.now()
-    Application.objects.filter(pk__in=ids, status=ApplicationStatus.PENDING_CHSI).update(
-        registry_dispatched_at=now
-    )
+    now = marked_at
+    if now is None:
+        now = timezone.now()
+        Application.objects.filter(pk__in=ids, status=ApplicationStatus.PENDING_CHSI).update(
+            registry_dispatched_at=now
+        )
     i = 0
     try:
         if check_registry.app.conf.task_always_eager:  # embedded: run inline, no broker

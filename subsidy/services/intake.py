@@ -222,6 +222,7 @@ def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str)
             queue_number = _claim_place(campaign, first)
         else:
             queue_number = _claim_place_unlocked(campaign, first)
+        submitted_at = timezone.now()
         app = Application.objects.create(
             campaign=campaign,
             member=member,
@@ -243,8 +244,9 @@ def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str)
             commitment=data["commitment"],
             notify_opt_in=data.get("notify_opt_in", False),
             idempotency_key=key,
-            submitted_at=timezone.now(),
+            submitted_at=submitted_at,
             queue_number=queue_number,
+            registry_dispatched_at=submitted_at,  # the check is queued when this commits
         )
-        dispatch_check(app.pk)
+        dispatch_check(app.pk, marked_at=submitted_at)
     return app

@@ -194,10 +194,9 @@ def pct(values, p):
 
 
 async def rush(tokens, photo, account):
-    import httpx
+    from tests.perf.loadgen import Connection, Multipart, get_head
 
-    base = f"http://127.0.0.1:{PORT}"
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    host = f"127.0.0.1:{PORT}"
     form = {
         "kind": "enrollment",
         "worker_group": "manufacturing",
@@ -211,71 +210,71 @@ async def rush(tokens, photo, account):
         "accept_commitment": "true",
         "notify_opt_in": "true",
     }
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        # Phase 1: the same clients read the health endpoint.
-        health_count = 0
-        stop_at = time.monotonic() + HEALTH_SECONDS
+    multipart = Multipart("card_photo", "card.jpg", "image/jpeg", photo)
+    connections = [Connection("127.0.0.1", PORT) for _ in range(CLIENTS)]
+    # Phase 1: the same clients (connections) read the health endpoint.
+    health_count = 0
+    stop_at = time.monotonic() + HEALTH_SECONDS
 
-        async def health_client(token):
-            nonlocal health_count
-            headers = {"Authorization": f"Token {token}"}
-            while time.monotonic() < stop_at:
-                r = await client.get("/api/v1/health/", headers=headers)
-                assert r.status_code == 200, r.text
-                health_count += 1
+    async def health_client(conn, token):
+        nonlocal health_count
+        head = get_head("/api/v1/health/", host, {"Authorization": f"Token {token}"})
+        while time.monotonic() < stop_at:
+            r = await conn.request(head)
+            assert r.status == 200, r.body[:300]
+            health_count += 1
 
-        t0 = time.monotonic()
-        await asyncio.gather(*(health_client(t) for t in tokens[:CLIENTS]))
-        health_rps = health_count / (time.monotonic() - t0)
+    t0 = time.monotonic()
+    await asyncio.gather(
+        *(health_client(c, t) for c, t in zip(connections, tokens[:CLIENTS], strict=True))
+    )
+    health_rps = health_count / (time.monotonic() - t0)
 
-        # Phase 2: every member submits once; CLIENTS requests in flight at any time.
-        queue = asyncio.Queue()
-        for i, t in enumerate(tokens):
-            queue.put_nowait((i, t))
-        latencies, outcomes, retries, samples = [], {}, {}, []
-        filled_at = None
-        start = time.monotonic()
+    # Phase 2: every member submits once; CLIENTS requests in flight at any time.
+    queue = asyncio.Queue()
+    for i, t in enumerate(tokens):
+        queue.put_nowait((i, t))
+    latencies, outcomes, retries, samples = [], {}, {}, []
+    filled_at = None
+    start = time.monotonic()
 
-        async def submit_client():
-            nonlocal filled_at
-            while not queue.empty():
-                i, token = queue.get_nowait()
-                data = {**form, "study_number": f"2024{i:09d}"}
-                files = {"card_photo": ("card.jpg", photo, "image/jpeg")}
-                headers = {"Authorization": f"Token {token}", "Idempotency-Key": f"bench-{i}"}
-                t = time.monotonic()
-                for attempt in range(6):
-                    try:
-                        r = await client.post(
-                            "/api/v1/applications/", data=data, files=files, headers=headers
-                        )
-                    except httpx.TransportError:
-                        # A dropped keep-alive connection: retry with the same Idempotency-Key,
-                        # which is what a mini-program on a bad network would do.
-                        retries["transport"] = retries.get("transport", 0) + 1
-                        if attempt == 5:
-                            raise
-                        continue
-                    if r.status_code == 503 and attempt < 5:
-                        # 系统繁忙: the client waits as told and retries with the same key.
-                        retries["busy"] = retries.get("busy", 0) + 1
-                        await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
-                        continue
-                    break
-                latencies.append(time.monotonic() - t)
-                if r.status_code not in (200, 201, 409) and len(samples) < 5:
-                    samples.append((r.status_code, r.text[:300]))
-                code = (
-                    str(r.status_code)
-                    if r.status_code == 201
-                    else r.json().get("code", r.status_code)
-                )
-                outcomes[code] = outcomes.get(code, 0) + 1
-                if r.status_code == 201 and outcomes["201"] == CAP:
-                    filled_at = time.monotonic() - start
+    async def submit_client(conn):
+        nonlocal filled_at
+        while not queue.empty():
+            i, token = queue.get_nowait()
+            parts = multipart.parts({**form, "study_number": f"2024{i:09d}"})
+            headers = {"Authorization": f"Token {token}", "Idempotency-Key": f"bench-{i}"}
+            head = multipart.post_head("/api/v1/applications/", host, headers, parts)
+            t = time.monotonic()
+            for attempt in range(6):
+                try:
+                    r = await conn.request(head, parts)
+                except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                    # A dropped keep-alive connection: retry with the same Idempotency-Key,
+                    # which is what a mini-program on a bad network would do.
+                    await conn.close()
+                    retries["transport"] = retries.get("transport", 0) + 1
+                    if attempt == 5:
+                        raise
+                    continue
+                if r.status == 503 and attempt < 5:
+                    # 系统繁忙: the client waits as told and retries with the same key.
+                    retries["busy"] = retries.get("busy", 0) + 1
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                    continue
+                break
+            latencies.append(time.monotonic() - t)
+            if r.status not in (200, 201, 409) and len(samples) < 5:
+                samples.append((r.status, r.body[:300]))
+            code = str(r.status) if r.status == 201 else r.json().get("code", r.status)
+            outcomes[code] = outcomes.get(code, 0) + 1
+            if r.status == 201 and outcomes["201"] == CAP:
+                filled_at = time.monotonic() - start
 
-        await asyncio.gather(*(submit_client() for _ in range(CLIENTS)))
-        elapsed = time.monotonic() - start
+    await asyncio.gather(*(submit_client(c) for c in connections))
+    elapsed = time.monotonic() - start
+    for c in connections:
+        await c.close()
     RETRIES.update(retries)
     if samples or retries:
         print(f"   retries {retries}; unexpected answers {samples}", flush=True)
@@ -283,9 +282,6 @@ async def rush(tokens, photo, account):
 
 
 def run(report):
-    import logging
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     from subsidy.models import Application, Campaign
     from tests.subsidy.conftest import ICBC_DEBIT
 

@@ -233,3 +233,14 @@ def test_a_late_arrival_is_refused_before_its_form_is_checked(api, applicant, ca
     campaign.save()
     r = post_application(api, card_photo=photo("x.jpg", b"not an image"), bank_account="")
     assert r.status_code == 409 and r.json()["code"] == "intake_closed"
+
+
+def test_an_early_refusal_still_reads_the_whole_upload(api):
+    """Refused before the form is parsed (here: already applied), the request's unread body
+    is drained, so the server can keep the connection alive for the client's next request
+    (gunicorn closes a keep-alive connection that still holds an unread body)."""
+    assert post_application(api).status_code == 201
+    r = post_application(api)
+    assert r.status_code == 409 and r.json()["code"] == "active_application"
+    assert r.wsgi_request._read_started is False  # the view never touched the body …
+    assert r.wsgi_request._stream.read() == b""  # … and nothing of it is left unread

@@ -74,6 +74,17 @@ def test_exif_is_stripped():
     assert not Image.open(io.BytesIO(data)).getexif()
 
 
+def test_orientation_is_applied_and_its_tag_dropped():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; display rotated 90°
+    exif[0x010F] = "SecretPhoneMaker"
+    original = image_bytes("JPEG", size=(640, 400), exif=exif.tobytes())
+    data = uploads.process_card_photo(photo("card.jpg", original))
+    stored = Image.open(io.BytesIO(data))
+    assert stored.size == (400, 640)
+    assert not stored.getexif() and b"SecretPhoneMaker" not in data
+
+
 def test_stored_under_private_root_with_random_name(settings, tmp_path):
     rel = uploads.store(image_bytes())
     assert rel.startswith("card-photos/") and rel.endswith(".jpg")
