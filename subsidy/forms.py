@@ -115,7 +115,7 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.commitment = commitment or CommitmentLetter.current()
         self.warnings: list[dict] = []
-        self.photo_jpeg: bytes | None = None
+        self.photo: bytes | None = None  # verified, as uploaded (sanitized after submission)
         self.bin_unknown = False
         if self.commitment is not None:
             self.fields["commitment_version"].initial = self.commitment.version
@@ -160,7 +160,7 @@ class ApplicationForm(forms.Form):
 
     def clean_card_photo(self):
         try:
-            self.photo_jpeg = uploads.process_card_photo(self.cleaned_data.get("card_photo"))
+            self.photo = uploads.verify_card_photo(self.cleaned_data.get("card_photo"))
         except uploads.UploadError as exc:
             raise ValidationError(exc.detail, code=exc.code)
         return None
@@ -216,7 +216,7 @@ class ApplicationForm(forms.Form):
             "union_contact_phone": d["union_contact_phone"],
             "commitment": self.commitment,
             "notify_opt_in": d.get("notify_opt_in", False),
-            "photo_jpeg": self.photo_jpeg,
+            "photo": self.photo,
         }
 
 

@@ -214,7 +214,10 @@ def card_photo(request, pk: int):
             field=PIIViewLog.Field.CARD_PHOTO,
             ip=client_ip(request),
         )
-    path = uploads.path_of(app.bank_card_photo)
+    relative = app.bank_card_photo
+    if uploads.is_original(relative):  # not yet re-encoded: never serve the upload as is
+        relative = uploads.finalize_application_photo(app.pk)
+    path = uploads.path_of(relative)
     if path is None:
         raise Http404
     response = FileResponse(open(path, "rb"), content_type="image/jpeg")

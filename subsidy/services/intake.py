@@ -112,7 +112,8 @@ def submit(
         replay = precheck(member, campaign, key)
         if replay is not None:
             return replay
-    photo = uploads.store(data["photo_jpeg"]) if data.get("photo_jpeg") else ""
+    # Stored as received (verified by the form); re-encoded by the registry check.
+    photo = uploads.store(data["photo"], uploads.ORIGINAL_SUFFIX) if data.get("photo") else ""
     try:
         app = _insert_locked(member, campaign, data, key, photo)
     except IntegrityError:

@@ -2,12 +2,19 @@
 
 Only JPEG and PNG are accepted, decided by what Pillow finds in the bytes (never by the name
 or the browser's content type). Files over PHOTO_MAX_BYTES or PHOTO_MAX_PIXELS are refused
-before decoding; truncated or corrupt images are refused by a full decode. The image is
-re-encoded as a fresh JPEG (EXIF and any other metadata dropped, orientation applied) under
-settings.PRIVATE_MEDIA_ROOT with a random name; only `subsidy.web_views.card_photo` serves it.
+before decoding; truncated or corrupt images are refused by a verifying decode — all of this
+in the submission request (`verify_card_photo`), so the applicant gets the message at once.
+
+The verified upload is stored as received (`.upload`, under settings.PRIVATE_MEDIA_ROOT with a
+random name) and the application is committed; the registry check, seconds later and before
+any reviewer can see the application, replaces it by a fresh JPEG (`sanitize`: EXIF and any
+other metadata dropped, orientation applied) — the re-encoding's CPU stays out of the opening
+rush (bench_intake). Only `subsidy.web_views.card_photo` serves a photo, and it never serves
+an `.upload`: it finalizes it first.
 """
 
 import io
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -23,6 +30,10 @@ PHOTO_MAX_PIXELS = 40_000_000
 PHOTO_MAX_SIDE = 2400
 ACCEPTED_FORMATS = {"JPEG", "PNG"}
 PHOTO_DIR = "card-photos"
+ORIGINAL_SUFFIX = ".upload"  # received and verified, not yet re-encoded: never served
+SANITIZED_SUFFIX = ".jpg"
+
+log = logging.getLogger(__name__)
 
 # Pillow refuses larger images itself (DecompressionBombError beyond twice this).
 Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
@@ -37,8 +48,14 @@ class UploadError(Exception):
         return self.detail
 
 
-def process_card_photo(uploaded) -> bytes:
-    """Verify an uploaded file and return the re-encoded JPEG bytes. Raises UploadError."""
+def verify_card_photo(uploaded) -> bytes:
+    """Verify an uploaded file at submission; return its bytes as uploaded. Raises UploadError.
+
+    Size and pixel caps before any decoding; the type by content; then a verifying decode of
+    the whole file — truncated or corrupt data fails here, in the request, with its message.
+    A JPEG is decoded at 1/8 scale (libjpeg still reads every entropy-coded block, so a cut or
+    damaged file fails the same way, at about half the cost of a full decode); the full
+    decode, rotation and re-encoding happen in `sanitize`, once the application is stored."""
     if uploaded is None:
         raise UploadError("photo_required", "请上传银行卡照片")
     size = getattr(uploaded, "size", None)
@@ -50,7 +67,7 @@ def process_card_photo(uploaded) -> bytes:
         raise UploadError("photo_too_large", "银行卡照片不能超过 5 MB，请压缩后重新上传")
     if not data:
         raise UploadError("photo_required", "请上传银行卡照片")
-    try:
+    with _decoding():
         # Over 2 × MAX_IMAGE_PIXELS Pillow raises DecompressionBombError at open; between
         # 1× and 2× it only warns, so the explicit size check below refuses those (no global
         # warnings filter: that is not thread-safe under a threaded server).
@@ -60,18 +77,27 @@ def process_card_photo(uploaded) -> bytes:
         width, height = image.size
         if width * height > PHOTO_MAX_PIXELS:
             raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
-        image.load()  # a full decode: truncated or corrupt data fails here
-        # Rotated in place, and only when an orientation tag asks for it (a copy of every
-        # upload cost ~3 ms of the opening rush's CPU).
+        if image.format == "JPEG":
+            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+        image.load()
+    return data
+
+
+def sanitize(data: bytes) -> bytes:
+    """The stored copy: fully decoded, turned upright, flattened to RGB, scaled to at most
+    PHOTO_MAX_SIDE and re-encoded as a fresh JPEG. Pillow writes only the metadata passed to
+    save(): no EXIF (GPS, camera), ICC or XMP of the original survives. Raises UploadError."""
+    with _decoding():
+        image = Image.open(io.BytesIO(data))
+        if image.format not in ACCEPTED_FORMATS:
+            raise UploadError("photo_type", "银行卡照片只支持 JPG 或 PNG 格式")
+        if image.size[0] * image.size[1] > PHOTO_MAX_PIXELS:
+            raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
+        if image.format == "JPEG":  # a 12 MP phone photo decodes at 1/2 or 1/4 scale
+            image.draft(image.mode, (PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+        image.load()
+        # Rotated in place, and only when an orientation tag asks for it.
         ImageOps.exif_transpose(image, in_place=True)
-    except UploadError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
-    except UnidentifiedImageError:
-        raise UploadError("photo_type", "银行卡照片只支持 JPG 或 PNG 格式")
-    except (OSError, SyntaxError, ValueError):
-        raise UploadError("photo_corrupt", "银行卡照片已损坏或不完整，请重新拍摄上传")
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, "white")
         rgba = image.convert("RGBA")
@@ -79,21 +105,84 @@ def process_card_photo(uploaded) -> bytes:
         image = background
     image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     out = io.BytesIO()
-    # Pillow writes only the metadata passed to save(): no EXIF/ICC/XMP of the original survives.
     image.save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 
-def store(jpeg: bytes) -> str:
-    """Write the bytes under PRIVATE_MEDIA_ROOT with a random name; return the relative path."""
+def process_card_photo(uploaded) -> bytes:
+    """Verify and sanitize in one go (the stored copy's bytes). Raises UploadError."""
+    return sanitize(verify_card_photo(uploaded))
+
+
+class _decoding:
+    """Pillow's exceptions while decoding, as UploadErrors with the applicant's message."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, UploadError):
+            return False
+        if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
+            raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
+        if isinstance(exc, UnidentifiedImageError):
+            raise UploadError("photo_type", "银行卡照片只支持 JPG 或 PNG 格式")
+        if isinstance(exc, OSError | SyntaxError | ValueError):
+            raise UploadError("photo_corrupt", "银行卡照片已损坏或不完整，请重新拍摄上传")
+        return False
+
+
+def store(data: bytes, suffix: str = SANITIZED_SUFFIX) -> str:
+    """Write the bytes under PRIVATE_MEDIA_ROOT with a random name; return the relative path.
+    `ORIGINAL_SUFFIX` marks an upload as received, not yet sanitized: never served as is."""
     now = timezone.localtime()
-    relative = f"{PHOTO_DIR}/{now:%Y/%m}/{secrets.token_hex(16)}.jpg"
+    relative = f"{PHOTO_DIR}/{now:%Y/%m}/{secrets.token_hex(16)}{suffix}"
     target = Path(settings.PRIVATE_MEDIA_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".part")
-    tmp.write_bytes(jpeg)
+    tmp.write_bytes(data)
     os.replace(tmp, target)
     return relative
+
+
+def is_original(relative: str) -> bool:
+    return relative.endswith(ORIGINAL_SUFFIX)
+
+
+def finalize_application_photo(application_id: int) -> str:
+    """Replace an application's received upload by its sanitized copy (idempotent: a stored
+    copy is left alone). Runs in the registry check, before any reviewer can see the
+    application, and on demand in the photo view. Returns the path now on the application."""
+    from subsidy.models import Application
+
+    current = (
+        Application.objects.filter(pk=application_id)
+        .values_list("bank_card_photo", flat=True)
+        .first()
+    )
+    if not current or not is_original(current):
+        return current or ""
+    source = path_of(current)
+    final = ""
+    if source is not None:
+        try:
+            final = store(sanitize(source.read_bytes()))
+        except UploadError as exc:  # verified at submission; a decoder disagreeing is rare
+            log.warning("card photo of application %s could not be re-encoded: %s",
+                        application_id, exc.code)  # fmt: skip
+    updated = Application.objects.filter(pk=application_id, bank_card_photo=current).update(
+        bank_card_photo=final
+    )
+    if updated:
+        delete(current)
+        return final
+    delete(final)  # someone else finalized it meanwhile
+    return (
+        Application.objects.filter(pk=application_id)
+        .values_list("bank_card_photo", flat=True)
+        .first()
+        or ""
+    )
 
 
 def path_of(relative: str) -> Path | None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from subsidy.models import Application, ApplicationStatus, ApplicationType
 from subsidy.registry import conf, rules
 from subsidy.registry.client import Found, NotFound, RegistryClient, Unavailable, default_client
+from subsidy.services import uploads
 from unions.pii import mask_id_number
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ def check(
     claim = _run_db(_claim, application_id, offload=offload_db)
     if isinstance(claim, CheckResult):
         return claim
+    # The photo as received becomes its re-encoded copy before anyone but the applicant can
+    # see the application (reviewers see nothing in pending_chsi).
+    _run_db(uploads.finalize_application_photo, application_id, offload=offload_db)
 
     if claim.kind == ApplicationType.SELF_STUDY:
         lookup = client.lookup_certificate(claim.number)

@@ -1,7 +1,9 @@
 """Submission (R1, R4, R6), resubmission, idempotency, and the API's answers."""
 
+import io
 import threading
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection, connections
@@ -244,3 +246,54 @@ def test_an_early_refusal_still_reads_the_whole_upload(api):
     assert r.status_code == 409 and r.json()["code"] == "active_application"
     assert r.wsgi_request._read_started is False  # the view never touched the body …
     assert r.wsgi_request._stream.read() == b""  # … and nothing of it is left unread
+
+
+@pytest.mark.django_db
+def test_photo_is_stored_as_received_then_re_encoded_by_the_registry_check(
+    api, applicant, campaign, settings, django_capture_on_commit_callbacks
+):
+    """The request stores the verified upload as `.upload`; the registry check (inline here)
+    replaces it by a re-encoded JPEG without EXIF before reviewers can see the application."""
+    from PIL import Image
+
+    from tests.subsidy.conftest import image_bytes
+
+    exif = Image.Exif()
+    exif[0x8825] = {2: (23.0, 7.0, 0.0)}  # GPS
+    exif[0x010F] = "SecretPhoneMaker"
+    original = image_bytes("JPEG", exif=exif.tobytes())
+    stored = []
+    real_store = uploads.store
+
+    def spy(data, suffix=uploads.SANITIZED_SUFFIX):
+        stored.append((suffix, data))
+        return real_store(data, suffix)
+
+    with (
+        mock.patch.object(uploads, "store", spy),
+        django_capture_on_commit_callbacks(execute=True),  # the check task, inline
+    ):
+        r = post_application(api, card_photo=photo("card.jpg", original))
+    assert r.status_code == 201
+    assert stored[0] == (uploads.ORIGINAL_SUFFIX, original)  # in the request: as received
+    app = Application.objects.get(pk=r.json()["id"])
+    assert app.bank_card_photo.endswith(".jpg")
+    content = uploads.path_of(app.bank_card_photo).read_bytes()
+    assert b"SecretPhoneMaker" not in content and not Image.open(io.BytesIO(content)).getexif()
+    leftovers = list((settings.PRIVATE_MEDIA_ROOT).rglob("*" + uploads.ORIGINAL_SUFFIX))
+    assert leftovers == []
+
+
+@pytest.mark.django_db
+def test_photo_view_never_serves_an_upload_as_received(client, applicant, campaign):
+    """Should the check not have run yet, the view re-encodes first (and keeps the result)."""
+    from tests.subsidy.conftest import image_bytes
+
+    rel = uploads.store(image_bytes("PNG"), uploads.ORIGINAL_SUFFIX)
+    app = ApplicationFactory(campaign=campaign, member=applicant, bank_card_photo=rel)
+    client.force_login(applicant.user)
+    r = client.get(f"/applications/{app.pk}/photo/")
+    assert r.status_code == 200
+    assert b"".join(r.streaming_content)[:2] == b"\xff\xd8"  # a JPEG, not the PNG received
+    app.refresh_from_db()
+    assert app.bank_card_photo.endswith(".jpg") and uploads.path_of(rel) is None

@@ -93,3 +93,36 @@ def test_stored_under_private_root_with_random_name(settings, tmp_path):
     assert uploads.path_of("../../etc/passwd") is None
     uploads.delete(rel)
     assert uploads.path_of(rel) is None
+
+
+def _textured_jpeg(size=(1024, 640)) -> bytes:
+    """A photo-like JPEG (noise, not a flat colour): tens of KB of entropy-coded data."""
+    import random
+
+    rnd = random.Random(3)
+    w, h = size
+    img = Image.frombytes("RGB", (w // 4, h // 4), rnd.randbytes(w // 4 * h // 4 * 3))
+    buf = io.BytesIO()
+    img.resize(size).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("cut", [0.2, 0.5, 0.9, 0.99])
+def test_submission_check_refuses_a_photo_cut_anywhere(cut):
+    """The submission-time decode (1/8 scale for JPEG) still reads every block: a file cut
+    short anywhere is refused in the request, before anything is stored."""
+    data = _textured_jpeg()
+    with pytest.raises(uploads.UploadError) as exc:
+        uploads.verify_card_photo(photo("cut.jpg", data[: int(len(data) * cut)]))
+    assert exc.value.code == "photo_corrupt"
+
+
+def test_submission_check_keeps_the_upload_as_received():
+    data = _textured_jpeg()
+    assert uploads.verify_card_photo(photo("card.jpg", data)) == data
+
+
+def test_sanitize_decodes_a_large_phone_photo_at_a_reduced_scale():
+    data = _textured_jpeg(size=(4800, 3600))  # 17 MP
+    out = Image.open(io.BytesIO(uploads.sanitize(data)))
+    assert max(out.size) <= uploads.PHOTO_MAX_SIDE and out.size[0] > out.size[1]
