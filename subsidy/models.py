@@ -377,6 +377,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
             # submissions per hour.
             models.Index(
                 fields=["campaign", "submitted_at", "city_approved_at", "queue_number"],
+                include=["status", "id"],  # the allocation's ranking reads only this index
                 name="app_rank_order",
             ),
             # R4's count of city approvals, taken on every submission (inside the intake lock):

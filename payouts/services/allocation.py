@@ -4,11 +4,11 @@ Ranking (R3, notice 五(八)): the campaign's city-approved, non-revoked applica
 (submitted_at, city_approved_at, queue_number); the first `quota` are `funded`, the rest
 `waitlisted`; fewer than `quota` approved → all funded.
 
-The whole ranking is ONE set-based statement — a ROW_NUMBER() window over the candidates joined
-back into an `UPDATE … FROM` that writes only the rows whose status changes — under the campaign's
-payout lock (`locking.lock_campaign`), so two runs never interleave (R2 under concurrency). Only rows
-whose status really changes are audited and announced, through
-`subsidy.services.transitions.record_bulk_transitions`.
+The ranking is ONE set-based statement — a ROW_NUMBER() window over the candidates that keeps
+the rows whose status must change — and ONE `UPDATE … FROM unnest(…)` writes exactly those,
+both under the campaign's payout lock (`locking.lock_campaign`), so two runs never interleave
+(R2 under concurrency). Only rows whose status really changes are written, audited and
+announced (through `subsidy.services.transitions.record_bulk_transitions`).
 
 After publication (R7) `funded` is frozen: allocation no longer funds or waitlists a funded or
 waitlisted row; it only ranks and waitlists applications city-approved after publication (city
@@ -30,45 +30,35 @@ from subsidy.services.transitions import record_bulk_transitions
 S = ApplicationStatus
 TABLE = Application._meta.db_table
 
-# Before publication: rank approved/funded/waitlisted; write the statuses that change.
-_BEFORE_PUBLICATION = f"""
-WITH ranked AS (
-    SELECT id, status AS old_status,
-           ROW_NUMBER() OVER (ORDER BY submitted_at, city_approved_at, queue_number) AS rn
+# Before publication: rank approved/funded/waitlisted, keep the rows whose status changes.
+# The window reads `app_rank_order` (campaign, R3's order, status included) in order: an
+# index-only scan with no sort. Steady state — one approval at a time — changes one or two rows.
+_CHANGES_BEFORE_PUBLICATION = f"""
+SELECT id, status, new_status FROM (
+    SELECT id, status,
+           CASE WHEN ROW_NUMBER() OVER (ORDER BY submitted_at, city_approved_at, queue_number)
+                <= %s THEN 'funded' ELSE 'waitlisted' END AS new_status
     FROM {TABLE}
     WHERE campaign_id = %s AND status IN ('approved', 'funded', 'waitlisted'){{pause}}
-), target AS (
-    SELECT id, old_status, rn,
-           CASE WHEN rn <= %s THEN 'funded' ELSE 'waitlisted' END AS new_status
-    FROM ranked
-)
-UPDATE {TABLE}
-SET status = target.new_status
-FROM target
-WHERE {TABLE}.id = target.id AND {TABLE}.status <> target.new_status
-RETURNING {TABLE}.id, {TABLE}.status{{old_status}}
+) ranked
+WHERE status <> new_status
 """
 
-# After publication: funded (and paid / payment_failed) keep their status; late approvals join
-# the waitlist.
-_AFTER_PUBLICATION = f"""
-WITH ranked AS (
-    SELECT id, status AS old_status,
-           ROW_NUMBER() OVER (ORDER BY submitted_at, city_approved_at, queue_number) AS rn
-    FROM {TABLE}
-    WHERE campaign_id = %s
-      AND status IN ('approved', 'funded', 'waitlisted', 'paid', 'payment_failed'){{pause}}
-), target AS (
-    SELECT id, old_status, rn, 'waitlisted' AS new_status
-    FROM ranked WHERE old_status IN ('approved', 'waitlisted') AND %s >= 0
-)
-UPDATE {TABLE}
-SET status = target.new_status
-FROM target
-WHERE {TABLE}.id = target.id
-  AND {TABLE}.status IN ('approved', 'waitlisted')
-  AND {TABLE}.status <> target.new_status
-RETURNING {TABLE}.id, {TABLE}.status{{old_status}}
+# After publication (R7): funded, paid and payment_failed keep their status; late approvals
+# join the waitlist, where promotion takes the best-ranked (`revocation.promote_next`).
+_CHANGES_AFTER_PUBLICATION = f"""
+SELECT id, status, 'waitlisted' FROM {TABLE}
+WHERE campaign_id = %s AND status = 'approved' AND %s >= 0{{pause}}
+"""
+
+# Apply the changes in one statement. The row count is known to the planner (an array), so
+# two changed rows are two primary-key look-ups, not a scan of the table. `status <> new` is
+# re-checked on the newest row version (READ COMMITTED) as the single-statement form did.
+_APPLY = f"""
+UPDATE {TABLE} AS a SET status = c.new_status
+FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[]) AS c(id, old_status, new_status)
+WHERE a.id = c.id AND a.status <> c.new_status
+RETURNING a.id, c.old_status, a.status
 """
 
 TRANSITION_NAMES = {S.FUNDED: "fund", S.WAITLISTED: "waitlist"}
@@ -87,45 +77,38 @@ class AllocationResult:
         return len(self.moved)
 
 
-def _ranking_sql(published: bool) -> tuple[str, bool]:
-    sql = _AFTER_PUBLICATION if published else _BEFORE_PUBLICATION
+def _changes_sql(published: bool) -> str:
+    sql = _CHANGES_AFTER_PUBLICATION if published else _CHANGES_BEFORE_PUBLICATION
     pause = ""
     delay = getattr(settings, "PAYOUTS_ALLOCATION_TEST_DELAY", 0) or 0
     delay = float(delay() if callable(delay) else delay)
     if delay and connection.vendor == "postgresql":
-        # Test-only: hold the statement's snapshot open so a control test can show what
+        # Test-only: hold the ranking's snapshot open so a control test can show what
         # happens to an unlocked run when another commits meanwhile.
         pause = f" AND EXISTS (SELECT 1 FROM pg_sleep({delay:.3f}))"
-    # PostgreSQL returns the old status from the ranking in the same statement; SQLite may
-    # not reference the FROM table in RETURNING, so there it is read first (its write
-    # transaction is exclusive, nothing changes in between).
-    returns_old = connection.vendor == "postgresql"
-    return sql.format(pause=pause, old_status=", target.old_status" if returns_old else ""), (
-        returns_old
-    )
+    return sql.format(pause=pause)
 
 
 def _run_ranking(campaign: Campaign) -> list[tuple[int, str, str]]:
-    """Execute the set-based ranking; return [(id, source, target)] of rows whose status
-    changed."""
-    sql, returns_old = _ranking_sql(campaign.is_published)
-    old = {}
-    if not returns_old:
-        old = dict(
-            Application.objects.filter(
-                campaign_id=campaign.pk, status__in=[S.APPROVED, S.FUNDED, S.WAITLISTED]
-            ).values_list("id", "status")
-        )
+    """Rank (one set-based statement) and write the changes (one more); return
+    [(id, source, target)] of the rows whose status changed. The caller holds the lock."""
+    published = campaign.is_published
+    params = [campaign.pk, 0] if published else [campaign.quota, campaign.pk]
     with connection.cursor() as cur:
-        cur.execute(sql, [campaign.pk, campaign.quota])
-        rows = cur.fetchall()
-    moved = []
-    for row in rows:
-        app_id, new_status = row[0], row[1]
-        source = row[2] if returns_old else old.get(app_id)
-        if source != new_status:
-            moved.append((app_id, source, new_status))
-    return moved
+        cur.execute(_changes_sql(published), params)
+        changes = cur.fetchall()
+        if not changes:
+            return []
+        if connection.vendor == "postgresql":
+            ids, old, new = (list(col) for col in zip(*changes, strict=True))
+            cur.execute(_APPLY, [ids, old, new])
+            return [tuple(row) for row in cur.fetchall()]
+        # SQLite (development): no arrays; its write transaction is exclusive anyway.
+        cur.executemany(
+            f"UPDATE {TABLE} SET status = %s WHERE id = %s AND status <> %s",
+            [(target, pk, target) for pk, _source, target in changes],
+        )
+        return [(pk, source, target) for pk, source, target in changes]
 
 
 def allocate(campaign: Campaign | int, actor=None, reason: str = "名额分配") -> AllocationResult:
