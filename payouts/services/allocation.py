@@ -4,10 +4,10 @@ Ranking (R3, notice 五(八)): the campaign's city-approved, non-revoked applica
 (submitted_at, city_approved_at, queue_number); the first `quota` are `funded`, the rest
 `waitlisted`; fewer than `quota` approved → all funded.
 
-The ranking is ONE set-based statement — a ROW_NUMBER() window over the candidates that keeps
-the rows whose status must change — and ONE `UPDATE … FROM unnest(…)` writes exactly those,
-both under the campaign's payout lock (`locking.lock_campaign`), so two runs never interleave
-(R2 under concurrency). Only rows whose status really changes are written, audited and
+The ranking is ONE set-based statement — the first `quota` candidates in R3's order (ORDER BY …
+LIMIT on an index) and the funded or approved ones outside them: the rows whose status must
+change — and ONE `UPDATE … FROM unnest(…)` writes exactly those, both under the campaign's
+payout lock (`locking.lock_campaign`), so two runs never interleave (R2 under concurrency). Only rows whose status really changes are written, audited and
 announced (through `subsidy.services.transitions.record_bulk_transitions`).
 
 After publication (R7) `funded` is frozen: allocation no longer funds or waitlists a funded or
@@ -30,18 +30,22 @@ from subsidy.services.transitions import record_bulk_transitions
 S = ApplicationStatus
 TABLE = Application._meta.db_table
 
-# Before publication: rank approved/funded/waitlisted, keep the rows whose status changes.
-# The window reads `app_rank_order` (campaign, R3's order, status included) in order: an
-# index-only scan with no sort. Steady state — one approval at a time — changes one or two rows.
+# Before publication: the first `quota` candidates in R3's order must be funded, every other
+# funded or approved one waitlisted — so only two small sets are read, never all candidates:
+# the head (ORDER BY … LIMIT quota, an index-only scan of `app_rank_order` in order) and the
+# funded/approved rows outside it (`app_campaign_status_queue`). Both are set-based reads.
 _CHANGES_BEFORE_PUBLICATION = f"""
-SELECT id, status, new_status FROM (
-    SELECT id, status,
-           CASE WHEN ROW_NUMBER() OVER (ORDER BY submitted_at, city_approved_at, queue_number)
-                <= %s THEN 'funded' ELSE 'waitlisted' END AS new_status
-    FROM {TABLE}
+WITH head AS MATERIALIZED (
+    SELECT id, status FROM {TABLE}
     WHERE campaign_id = %s AND status IN ('approved', 'funded', 'waitlisted'){{pause}}
-) ranked
-WHERE status <> new_status
+    ORDER BY submitted_at, city_approved_at, queue_number
+    LIMIT %s
+)
+SELECT id, status, 'funded' FROM head WHERE status <> 'funded'
+UNION ALL
+SELECT id, status, 'waitlisted' FROM {TABLE}
+WHERE campaign_id = %s AND status IN ('approved', 'funded')
+  AND id NOT IN (SELECT id FROM head)
 """
 
 # After publication (R7): funded, paid and payment_failed keep their status; late approvals
@@ -93,7 +97,7 @@ def _run_ranking(campaign: Campaign) -> list[tuple[int, str, str]]:
     """Rank (one set-based statement) and write the changes (one more); return
     [(id, source, target)] of the rows whose status changed. The caller holds the lock."""
     published = campaign.is_published
-    params = [campaign.pk, 0] if published else [campaign.quota, campaign.pk]
+    params = [campaign.pk, 0] if published else [campaign.pk, campaign.quota, campaign.pk]
     with connection.cursor() as cur:
         cur.execute(_changes_sql(published), params)
         changes = cur.fetchall()
