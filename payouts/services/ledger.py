@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import IntegerField, Value
 from django.utils import timezone
 from import_export import fields, resources
 
@@ -25,15 +26,24 @@ GRANTED_STATUSES = ("funded", "paid", "payment_failed")
 def granted_year(id_hmac: str, exclude_campaign=None) -> int | None:
     """The year this person was granted the subsidy (ledger first, then a funded or paid
     application of another campaign), or None. R5: funded at most once across campaigns."""
-    year = GrantLedger.objects.filter(id_hmac=id_hmac).values_list("year", flat=True).first()
-    if year is not None:
-        return year
     from subsidy.models import Application
 
-    qs = Application.objects.filter(id_hmac=id_hmac, status__in=GRANTED_STATUSES)
+    # One round trip (it runs on every submission): the ledger's earliest year, else the
+    # earliest campaign with a funded or paid application.
+    ledger = (
+        GrantLedger.objects.filter(id_hmac=id_hmac)
+        .annotate(grant_source=Value(0, output_field=IntegerField()))
+        .values_list("year", "grant_source")
+    )
+    apps = Application.objects.filter(id_hmac=id_hmac, status__in=GRANTED_STATUSES)
     if exclude_campaign is not None:
-        qs = qs.exclude(campaign=exclude_campaign)
-    return qs.order_by("campaign__year").values_list("campaign__year", flat=True).first()
+        apps = apps.exclude(campaign=exclude_campaign)
+    apps = apps.annotate(grant_source=Value(1, output_field=IntegerField())).values_list(
+        "campaign__year", "grant_source"
+    )
+    first = ledger.order_by().union(apps.order_by(), all=True).order_by("grant_source", "year")[:1]
+    row = next(iter(first), None)
+    return row[0] if row else None
 
 
 class LedgerResource(resources.ModelResource):

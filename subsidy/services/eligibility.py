@@ -42,15 +42,23 @@ def _fmt(dt) -> str:
     return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}"
 
 
-def intake_reasons(campaign: Campaign, now=None, approved: int | None = None) -> list[Reason]:
+def intake_reasons(
+    campaign: Campaign, now=None, approved: int | None = None, check_quota: bool = True
+) -> list[Reason]:
     """R4: the window, the cap (R1), the quota and a manual close. `approved` is the count of
-    city approvals when the caller already has it (Campaign.quota_reached() asks otherwise)."""
+    city approvals when the caller already has it (Campaign.quota_reached() asks otherwise);
+    `check_quota=False` leaves the quota to the intake lock, which counts it anyway."""
     now = now or timezone.now()
     if not campaign.window_open(now):
         return [
             reason("window_closed", opens=_fmt(campaign.opens_at), closes=_fmt(campaign.closes_at))
         ]
-    quota_reached = campaign.quota_reached() if approved is None else approved >= campaign.quota
+    if not check_quota:
+        quota_reached = False
+    elif approved is None:
+        quota_reached = campaign.quota_reached()
+    else:
+        quota_reached = approved >= campaign.quota
     if (
         campaign.intake_closed_manually
         or campaign.applicant_count >= campaign.application_cap
@@ -80,8 +88,10 @@ def reasons_from_statuses(statuses) -> list[Reason]:
     return out
 
 
-def check(member, campaign: Campaign | None, now=None) -> list[Reason]:
-    """All reasons why `member` may not apply in `campaign` now; empty means eligible."""
+def check(member, campaign: Campaign | None, now=None, check_quota=True) -> list[Reason]:
+    """All reasons why `member` may not apply in `campaign` now; empty means eligible.
+    `check_quota=False`: the submission's pre-check, whose quota count the intake lock repeats
+    (`intake.CLAIM_PLACE`) — one query less per submission in the opening rush."""
     if campaign is None:
         return [reason("no_campaign")]
     if member is None:
@@ -91,7 +101,7 @@ def check(member, campaign: Campaign | None, now=None) -> list[Reason]:
         out.append(reason("not_member", deadline=_fmt(campaign.membership_deadline)))
     if not member.union.is_eligible:
         out.append(reason("union_not_eligible"))
-    out.extend(intake_reasons(campaign, now))
+    out.extend(intake_reasons(campaign, now, check_quota=check_quota))
     # R5: the lifetime ledger (imported years included), or a grant in another campaign.
     year = granted_year(member.id_hmac, exclude_campaign=campaign)
     if year is not None:

@@ -88,7 +88,7 @@ def precheck(member, campaign: Campaign, idempotency_key: str | None = None):
     if replay is not None:
         replay.replayed = True
         return replay
-    reasons = eligibility.check(member, campaign)
+    reasons = eligibility.check(member, campaign, check_quota=False)  # the lock counts it
     if reasons:
         return _raise_unless_replay(member, key, _refusal(reasons[0]))
     return None
