@@ -593,7 +593,10 @@ class CommitmentLetter(models.Model):
 
     @classmethod
     def current(cls):
-        return cls.objects.filter(active=True).order_by("-version").first()
+        """The active letter with the highest version (kept per process: `subsidy.refcache`)."""
+        from subsidy.refcache import current_commitment
+
+        return current_commitment.get()
 
 
 class FAQ(models.Model):

@@ -257,6 +257,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Per-process copy of the BIN table and the commitment letter (subsidy/refcache.py), seconds.
+REFERENCE_CACHE_SECONDS = int(env("REFERENCE_CACHE_SECONDS", "60"))
+
 # --- SMS, registry, WeChat ---------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from stdnum import luhn
 
 from subsidy.models import BankBin
+from subsidy.refcache import bin_table
 from unions.validators import normalise_input
 
 ICBC = "ICBC"
@@ -31,13 +32,14 @@ def normalise_account(value: str) -> str:
 
 
 def issuer_of(account: str) -> list[BankBin]:
-    """The BIN rows of the longest prefix of `account` that has rows for its length."""
-    prefixes = [account[:n] for n in range(1, min(MAX_BIN_LENGTH, len(account)) + 1)]
-    rows = list(BankBin.objects.filter(bin__in=prefixes, length=len(account)))
-    if not rows:
-        return []
-    longest = max(len(r.bin) for r in rows)
-    return [r for r in rows if len(r.bin) == longest]
+    """The BIN rows of the longest prefix of `account` that has rows for its length (from the
+    per-process copy of the table, `subsidy.refcache`)."""
+    table = bin_table.get()
+    for n in range(min(MAX_BIN_LENGTH, len(account)), 0, -1):
+        rows = table.get((account[:n], len(account)))
+        if rows:
+            return list(rows)
+    return []
 
 
 def check_account(value: str, confirm_unknown: bool = False) -> AccountCheck:
