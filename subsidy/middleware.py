@@ -28,14 +28,23 @@ class DrainUnreadBodyMiddleware:
     rest is read and discarded here, in chunks, never more than its Content-Length."""
 
     CHUNK = 64 * 1024
+    # A photo (≤ 5 MB) and the form fit. A larger body is left unread: reading megabytes
+    # only to keep one connection alive is not worth it, gunicorn closes that one.
+    MAX_DRAIN = 8 * 1024 * 1024
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.method in ("POST", "PUT", "PATCH") and not getattr(
-            request, "_read_started", False
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and 0 < length <= self.MAX_DRAIN
+            and not getattr(request, "_read_started", False)
         ):
             stream = getattr(request, "_stream", None)
             try:

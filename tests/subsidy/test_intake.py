@@ -297,3 +297,15 @@ def test_photo_view_never_serves_an_upload_as_received(client, applicant, campai
     assert b"".join(r.streaming_content)[:2] == b"\xff\xd8"  # a JPEG, not the PNG received
     app.refresh_from_db()
     assert app.bank_card_photo.endswith(".jpg") and uploads.path_of(rel) is None
+
+
+@pytest.mark.django_db
+def test_an_oversized_refused_body_is_not_read_to_the_end(api):
+    """Draining stops at MAX_DRAIN: a huge body is not worth reading to keep a connection."""
+    from subsidy.middleware import DrainUnreadBodyMiddleware
+
+    assert post_application(api).status_code == 201
+    big = photo("big.jpg", b"\xff\xd8" + b"0" * (DrainUnreadBodyMiddleware.MAX_DRAIN + 1))
+    r = post_application(api, card_photo=big)
+    assert r.status_code == 409 and r.json()["code"] == "active_application"
+    assert r.wsgi_request._stream.read(16)  # left on the stream, not drained
