@@ -105,6 +105,25 @@ def test_running_twice_changes_nothing_the_second_time(small_campaign, tree):
     assert AuditRecord.objects.count() == before
 
 
+def test_join_settings_are_restored_for_the_callers_transaction(small_campaign, tree):
+    """The allocation statement joins by primary key (hash and merge joins off for it only):
+    whatever the caller's transaction runs afterwards is planned as before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings exist on PostgreSQL only")
+    for m in range(5):
+        make_app(small_campaign, tree.a1, m)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_mergejoin = off")  # the caller's own choice stands
+        result = allocate(small_campaign)
+        cur.execute(
+            "SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin')"
+        )
+        assert cur.fetchone() == ("on", "off")
+    assert result.moved_count == 5
+
+
 def test_after_publication_funded_is_frozen_and_late_approvals_wait(small_campaign, tree):
     from payouts.services.publication import publish
 
