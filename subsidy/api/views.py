@@ -6,11 +6,13 @@ Thin: parse, call one service, answer. Errors are `{"code", "detail"}` via ApiEr
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from subsidy.api.auth import MemberTokenAuthentication
 from subsidy.api.errors import ApiError
 from subsidy.api.serializers import (
     ApplicationCreatedSerializer,
@@ -94,8 +96,11 @@ def my_eligibility(request):
 
 
 def _member(request):
-    # with its union: the entry check reads it on every submission
-    member = Member.objects.select_related("union").filter(user_id=request.user.pk).first()
+    # with its union: the entry check reads it on every submission. Token authentication
+    # has loaded both with the user (`subsidy.api.auth`); a session reads them here.
+    member = getattr(request.user, "member", None)
+    if member is not None and not Member.union.is_cached(member):
+        member = Member.objects.select_related("union").get(pk=member.pk)
     if member is None:
         reasons = eligibility.check(None, Campaign.current())
         raise ApiError(reasons[0].code, reasons[0].detail, status_code=403)
@@ -115,6 +120,7 @@ def _member(request):
     },
 )
 @api_view(["POST"])
+@authentication_classes([MemberTokenAuthentication, SessionAuthentication])
 def create_application(request):
     """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
     `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""
@@ -122,8 +128,8 @@ def create_application(request):
     campaign = Campaign.current()
     key = request.headers.get("Idempotency-Key")
     try:
-        app = intake.precheck(member, campaign, key)
-        if app is None:
+        app = checked = intake.precheck(member, campaign, key)  # or the retried request's
+        if isinstance(checked, intake.Prechecked):
             form = ApplicationForm(request.data, request.FILES)
             if not form.is_valid():
                 errors = form.error_list()
@@ -131,7 +137,7 @@ def create_application(request):
                     errors[0]["code"], errors[0]["detail"], errors=errors, warnings=form.warnings
                 )
             app = intake.submit(
-                member, campaign, form.submission_data(), idempotency_key=key, prechecked=True
+                member, campaign, form.submission_data(), idempotency_key=key, prechecked=checked
             )
     except intake.IntakeRefused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None

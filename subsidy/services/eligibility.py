@@ -88,10 +88,13 @@ def reasons_from_statuses(statuses) -> list[Reason]:
     return out
 
 
-def check(member, campaign: Campaign | None, now=None, check_quota=True) -> list[Reason]:
+def check(
+    member, campaign: Campaign | None, now=None, check_quota=True, statuses=None
+) -> list[Reason]:
     """All reasons why `member` may not apply in `campaign` now; empty means eligible.
     `check_quota=False`: the submission's pre-check, whose quota count the intake lock repeats
-    (`intake.CLAIM_PLACE`) — one query less per submission in the opening rush."""
+    (`intake.CLAIM_PLACE`) — one query less per submission in the opening rush.
+    `statuses`: the member's attempts in the campaign, when the caller has read them."""
     if campaign is None:
         return [reason("no_campaign")]
     if member is None:
@@ -106,7 +109,10 @@ def check(member, campaign: Campaign | None, now=None, check_quota=True) -> list
     year = granted_year(member.id_hmac, exclude_campaign=campaign)
     if year is not None:
         out.append(reason("already_granted", year=year))
-    out.extend(application_reasons(member, campaign))
+    if statuses is None:
+        out.extend(application_reasons(member, campaign))
+    else:
+        out.extend(reasons_from_statuses(statuses))
     return out
 
 

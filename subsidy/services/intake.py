@@ -79,19 +79,39 @@ def find_replay(member, idempotency_key: str | None) -> Application | None:
     return Application.objects.filter(member=member, idempotency_key=idempotency_key).first()
 
 
+@dataclass
+class Prechecked:
+    """What precheck() read, handed to submit() so it is not read twice: the statuses of the
+    member's attempts in the campaign (R6 and whether R1 counts the member again)."""
+
+    statuses: list
+
+
 def precheck(member, campaign: Campaign, idempotency_key: str | None = None):
-    """Before the form is even validated: the application a retry already created (returned),
-    or the refusal of the entry check (raised) — so a late arrival is refused without the cost
-    of decoding its photo. Not a guarantee: submit() re-counts under the lock."""
+    """Before the form is even validated: the refusal of the entry check (raised) — so a late
+    arrival is refused without the cost of decoding its photo — or, when the request is a
+    retry of one that already created an application, that application (returned). A retry
+    is always refused by the entry check (its first request made an application active), so
+    the idempotency key is looked up only then: a first request costs no look-up.
+    Otherwise returns a `Prechecked`. Not a guarantee: submit() re-counts under the lock."""
     key = (idempotency_key or "")[:64]
-    replay = find_replay(member, key)
-    if replay is not None:
-        replay.replayed = True
-        return replay
-    reasons = eligibility.check(member, campaign, check_quota=False)  # the lock counts it
+    statuses = _statuses(member, campaign)
+    reasons = eligibility.check(member, campaign, check_quota=False, statuses=statuses)
     if reasons:
-        return _raise_unless_replay(member, key, _refusal(reasons[0]))
-    return None
+        replay = find_replay(member, key)
+        if replay is not None:
+            replay.replayed = True
+            return replay
+        raise _refusal(reasons[0])
+    return Prechecked(statuses)
+
+
+def _statuses(member, campaign: Campaign) -> list:
+    return list(
+        Application.objects.filter(campaign=campaign, member=member).values_list(
+            "status", flat=True
+        )
+    )
 
 
 def submit(
@@ -99,23 +119,23 @@ def submit(
     campaign: Campaign,
     data: dict,
     idempotency_key: str | None = None,
-    prechecked: bool = False,
+    prechecked: "Prechecked | None" = None,
 ) -> Application:
     """Store one application for `member` or raise IntakeRefused.
 
     `data` is `ApplicationForm.submission_data()`. A retry with the same idempotency key
     returns the application the first request created (`app.replayed = True`).
-    `prechecked=True` when the caller has just run precheck() for this request.
+    `prechecked`: what precheck() returned, when the caller has just run it for this request.
     """
     key = (idempotency_key or "")[:64]
-    if not prechecked:
-        replay = precheck(member, campaign, key)
-        if replay is not None:
-            return replay
+    if prechecked is None:
+        prechecked = precheck(member, campaign, key)
+        if isinstance(prechecked, Application):
+            return prechecked
     # Stored as received (verified by the form); re-encoded by the registry check.
     photo = uploads.store(data["photo"], uploads.ORIGINAL_SUFFIX) if data.get("photo") else ""
     try:
-        app = _insert_locked(member, campaign, data, key, photo)
+        app = _insert_locked(member, campaign, data, key, photo, prechecked.statuses)
     except IntegrityError:
         uploads.delete(photo)
         # Two requests with one key, or the R6 index caught a double submission.
@@ -206,14 +226,12 @@ def _claim_place_unlocked(campaign: Campaign, first: bool) -> int:
         return cur.fetchone()[0]
 
 
-def _insert_locked(member, campaign: Campaign, data: dict, key: str, photo: str) -> Application:
-    # R6 before the lock: the member's own attempts. Two parallel submissions of one member
-    # both pass here; the partial unique index refuses the second insert (IntegrityError).
-    statuses = list(
-        Application.objects.filter(campaign=campaign, member=member).values_list(
-            "status", flat=True
-        )
-    )
+def _insert_locked(
+    member, campaign: Campaign, data: dict, key: str, photo: str, statuses: list
+) -> Application:
+    # R6 before the lock, from the member's own attempts as precheck() read them. Two parallel
+    # submissions of one member both pass here; the partial unique index refuses the second
+    # insert (IntegrityError).
     refused = eligibility.reasons_from_statuses(statuses)
     if refused:
         raise _refusal(refused[0])

@@ -73,6 +73,57 @@ def test_idempotency_key_returns_the_same_application(api, applicant, campaign):
 
 
 @pytest.mark.django_db
+def test_a_retry_of_the_request_that_filled_the_cap_gets_its_application(api, applicant, campaign):
+    """The retry is refused by the entry check twice over (cap reached, application active);
+    it still answers 200 with the application its first request created."""
+    campaign.application_cap = 1
+    campaign.save()
+    first = post_application(api, key="last-place")
+    again = post_application(api, key="last-place")
+    assert first.status_code == 201 and again.status_code == 200, again.json()
+    assert again.json()["id"] == first.json()["id"]
+    other = post_application(api, key="another-key")
+    assert other.status_code == 409 and other.json()["code"] in {
+        "intake_closed",
+        "active_application",
+    }
+
+
+@pytest.mark.django_db
+def test_a_retry_after_its_application_was_rejected_still_gets_it(api, applicant, campaign):
+    """Not refused by the entry check (nothing is active): the insert meets the key's unique
+    index, and the answer is the application of the first request, not a second attempt."""
+    first = post_application(api, key="k-1").json()["id"]
+    Application.objects.filter(pk=first).update(status=S.CHSI_FAILED)
+    again = post_application(api, key="k-1")
+    assert again.status_code == 200 and again.json()["id"] == first
+    assert Application.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_first_submission_reads_the_members_attempts_once(api, applicant, campaign):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post_application(api, key="once").status_code == 201
+    attempts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "subsidy_application"."status"')
+    ]
+    assert len(attempts) == 1, attempts
+    looked_up_key = [q["sql"] for q in queries.captured_queries if "idempotency_key" in q["sql"]]
+    assert [sql for sql in looked_up_key if sql.startswith("SELECT")] == []
+    # the member and its union come with the token (subsidy.api.auth), not in a query of their own
+    member_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "unions_member"' in q["sql"] and "authtoken_token" not in q["sql"]
+    ]
+    assert member_reads == []
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("status", [S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED])
 def test_resubmission_after_a_retryable_rejection_is_a_new_attempt(
     api, applicant, campaign, status
