@@ -68,13 +68,18 @@ def intake_reasons(
     return []
 
 
-def application_reasons(member, campaign: Campaign) -> list[Reason]:
-    """R6: a city rejection ends the member's campaign; one active application at a time."""
-    return reasons_from_statuses(
+def attempt_statuses(member, campaign: Campaign) -> list:
+    """The statuses of the member's attempts in the campaign (R6's input)."""
+    return list(
         Application.objects.filter(campaign=campaign, member=member).values_list(
             "status", flat=True
         )
     )
+
+
+def application_reasons(member, campaign: Campaign) -> list[Reason]:
+    """R6: a city rejection ends the member's campaign; one active application at a time."""
+    return reasons_from_statuses(attempt_statuses(member, campaign))
 
 
 def reasons_from_statuses(statuses) -> list[Reason]:

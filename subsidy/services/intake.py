@@ -95,7 +95,7 @@ def precheck(member, campaign: Campaign, idempotency_key: str | None = None):
     the idempotency key is looked up only then: a first request costs no look-up.
     Otherwise returns a `Prechecked`. Not a guarantee: submit() re-counts under the lock."""
     key = (idempotency_key or "")[:64]
-    statuses = _statuses(member, campaign)
+    statuses = eligibility.attempt_statuses(member, campaign)
     reasons = eligibility.check(member, campaign, check_quota=False, statuses=statuses)
     if reasons:
         replay = find_replay(member, key)
@@ -104,14 +104,6 @@ def precheck(member, campaign: Campaign, idempotency_key: str | None = None):
             return replay
         raise _refusal(reasons[0])
     return Prechecked(statuses)
-
-
-def _statuses(member, campaign: Campaign) -> list:
-    return list(
-        Application.objects.filter(campaign=campaign, member=member).values_list(
-            "status", flat=True
-        )
-    )
 
 
 def submit(
