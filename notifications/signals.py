@@ -2,7 +2,6 @@
 transaction: django-fsm's `post_transition` for single rows, `applications_transitioned`
 for bulk changes (allocation)."""
 
-from django.db.models import prefetch_related_objects
 from django.dispatch import receiver
 from django_fsm.signals import post_transition
 
@@ -20,16 +19,7 @@ def on_transition(sender, instance, name, source, target, method_kwargs=None, **
 
 
 @receiver(applications_transitioned, dispatch_uid="notifications.on_bulk_transition")
-def on_bulk_transition(sender, entries, **kwargs):
-    # Allocation moves thousands of rows at once: load their unions, districts, campaigns,
-    # members and WeChat bindings in a few batched queries, not per row.
-    entries = [e for e in entries if e[0].pk is not None]
-    apps = [e[0] for e in entries]
-    prefetch_related_objects(apps, "union__district", "campaign", "member__user")
-    bindings = messages.bindings_for(apps)
-    rows = []
-    for application, name, source, target, _actor, reason in entries:
-        rows.extend(
-            messages.for_transition(application, name, source, target, reason, bindings=bindings)
-        )
-    delivery.enqueue(rows)
+def on_bulk_transition(sender, moves, reason="", **kwargs):
+    # Allocation may move every approved application at once: the rows are built from a few
+    # batched reads and written in one COPY, never as one model instance per notice.
+    delivery.enqueue_rows(messages.MOVE_COLUMNS, messages.for_moves(moves, reason))

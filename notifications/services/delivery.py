@@ -53,15 +53,29 @@ def enqueue(rows: list[Notification]) -> list[Notification]:
     """Save outbox rows in the caller's transaction and queue delivery after commit."""
     if not rows:
         return []
+    with transaction.atomic():
+        saved = Notification.objects.bulk_create(rows)
+    _deliver_after_commit([n.pk for n in saved])
+    return saved
+
+
+def enqueue_rows(columns: list[str], rows: list[tuple]) -> list[int]:
+    """`enqueue` for outbox rows given as plain values (`messages.for_moves`): written in one
+    COPY on PostgreSQL, delivered after commit the same way. Returns their ids."""
+    from subsidy.services.bulk_rows import insert_rows
+
+    with transaction.atomic():
+        ids = insert_rows(Notification, columns, rows, with_ids=True)
+    _deliver_after_commit(ids)
+    return ids
+
+
+def _deliver_after_commit(ids):
     from notifications import tasks
     from subsidy.tasks_base import send_on_commit
 
-    with transaction.atomic():
-        saved = Notification.objects.bulk_create(rows)
-    ids = [n.pk for n in saved]
     for i in range(0, len(ids), 200):
         send_on_commit(tasks.deliver_many, ids[i : i + 200])
-    return saved
 
 
 def claim(pk, now=None):

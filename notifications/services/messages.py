@@ -4,10 +4,18 @@ Called from the signal receivers inside the transaction that changes the applica
 rolled-back change leaves no message. Delivery is queued for after the commit.
 """
 
+import uuid
+
 from django.utils import timezone
 
 from notifications import conf
-from notifications.models import Channel, Notification, NotificationKind, WeChatBinding
+from notifications.models import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    WeChatBinding,
+)
 from subsidy.models import ApplicationStatus as S
 from unions.models import ReviewerLevel, ReviewerProfile
 
@@ -33,14 +41,13 @@ NEXT_STEP = {
 REJECTED = {S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED, S.CITY_REJECTED}
 
 
-def hotline_for(application) -> str:
+def hotline_for(union, campaign) -> str:
     """The district union's hotline (附件1), else the campaign's general one."""
-    district = application.union.district
+    district = union.district
     if district is not None and district.hotline:
         return f"{district.name} {district.hotline.replace(';', '、')}"
-    c = application.campaign
-    name = c.general_hotline_name or "咨询电话"
-    return f"{name} {c.general_hotline.replace(';', '、')}".strip()
+    name = campaign.general_hotline_name or "咨询电话"
+    return f"{name} {campaign.general_hotline.replace(';', '、')}".strip()
 
 
 def reason_of(application, target) -> str:
@@ -56,14 +63,16 @@ def reason_of(application, target) -> str:
 
 
 def applicant_text(application, target, reason="") -> str:
+    hotline = hotline_for(application.union, application.campaign)
+    return _applicant_text(application.queue_number, target, reason, hotline)
+
+
+def _applicant_text(queue_number, target, reason, hotline) -> str:
     label = S(target).label
-    parts = [
-        f"{SIGNATURE}您的学历教育补助申领（排队号{application.queue_number}）状态更新为：{label}。"
-    ]
+    parts = [f"{SIGNATURE}您的学历教育补助申领（排队号{queue_number}）状态更新为：{label}。"]
     if reason:
         parts.append(f"原因：{reason}。")
     parts.append(f"下一步：{NEXT_STEP.get(target, '')}")
-    hotline = hotline_for(application)
     if hotline:
         parts.append(f"咨询电话：{hotline}。")
     return "".join(parts)
@@ -73,7 +82,7 @@ def _clip(text, n=20):
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def wechat_data(application, target, reason) -> dict:
+def wechat_data(target, reason) -> dict:
     """Subscribe-message data for the status template (字段：申领事项、当前状态、备注、时间)."""
     note = reason or NEXT_STEP.get(target, "")
     return {
@@ -86,9 +95,12 @@ def wechat_data(application, target, reason) -> dict:
 
 def bindings_for(applications) -> dict | None:
     """{user_id: openid} of subscribed bindings for a batch (None unless WeChat is in use)."""
+    return _bindings({a.member.user_id for a in applications if a.member.user_id})
+
+
+def _bindings(user_ids) -> dict | None:
     if conf.applicant_channel() != Channel.WECHAT:
         return None
-    user_ids = {a.member.user_id for a in applications if a.member.user_id}
     return dict(
         WeChatBinding.objects.filter(user_id__in=user_ids, subscribed=True).values_list(
             "user_id", "openid"
@@ -99,16 +111,23 @@ def bindings_for(applications) -> dict | None:
 def _applicant_route(application, bindings=None):
     """(channel, recipient, user): WeChat when the applicant has a subscribed openid and
     WeChat is the configured channel; otherwise SMS to the application's mobile."""
-    mode = conf.applicant_channel()
     user = application.member.user if application.member_id else None
+    if bindings is None:
+        bindings = bindings_for([application])
+    mode = conf.applicant_channel()
+    channel, recipient = _route(mode, application.mobile, user.pk if user else None, bindings)
+    return channel, recipient, user
+
+
+def _route(mode, mobile, user_id, bindings):
+    """(channel, recipient) for one applicant, `mode` being the configured applicant channel
+    and `bindings` what `_bindings` returns."""
     if mode == Channel.WECHAT:
-        if bindings is None:
-            bindings = bindings_for([application])
-        openid = bindings.get(user.pk) if user else None
+        openid = (bindings or {}).get(user_id) if user_id else None
         if openid:
-            return Channel.WECHAT, openid, user
-        return Channel.SMS, application.mobile, user
-    return mode, application.mobile, user
+            return Channel.WECHAT, openid
+        return Channel.SMS, mobile
+    return mode, mobile
 
 
 def for_transition(
@@ -130,7 +149,7 @@ def for_transition(
                 subject="申领进度通知",
                 text=applicant_text(application, target, reason),
                 template_id=conf.wechat_template_status() if channel == Channel.WECHAT else "",
-                data=wechat_data(application, target, reason) if channel == Channel.WECHAT else {},
+                data=wechat_data(target, reason) if channel == Channel.WECHAT else {},
             )
         )
     if target == S.PENDING_GRASSROOTS:
@@ -166,3 +185,102 @@ def _grassroots_rows(application, name, source, target):
         )
         for r in grassroots_reviewers(application.union)
     ]
+
+
+# The columns `for_moves` fills, in its rows' order (the others keep their database defaults
+# as the model states them: see `_MOVE_DEFAULTS`).
+MOVE_COLUMNS = [
+    "key",
+    "kind",
+    "channel",
+    "recipient",
+    "recipient_user_id",
+    "application_id",
+    "transition",
+    "subject",
+    "text",
+    "template_id",
+    "data",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "channel_message_id",
+    "created_at",
+]
+
+
+def for_moves(moves, reason="") -> list[tuple]:
+    """The applicants' outbox rows for many status changes made at once by allocation —
+    [(application_id, transition_name, source, target)] — as plain rows in MOVE_COLUMNS order:
+    the same messages `for_transition` writes for each, read in a fixed number of queries
+    (applications, their unions and districts, the campaigns, the WeChat bindings) and never
+    built as model instances. Only applicant notices: allocation never moves an application to
+    a reviewer's queue."""
+    from subsidy.models import Application, Campaign
+    from unions.models import Union
+
+    if not moves:
+        return []
+    by_id = {m[0]: m for m in moves}
+    apps = _applications_of(Application, list(by_id))
+    campaigns = Campaign.objects.in_bulk({a[5] for a in apps})
+    unions = Union.objects.select_related("district").in_bulk({a[4] for a in apps})
+    hotlines = {}
+    bindings = _bindings({a[6] for a in apps if a[6]})
+    mode = conf.applicant_channel()
+    status_template = conf.wechat_template_status()
+    now = timezone.now()
+    rows = []
+    for app_id, queue_number, opt_in, mobile, union_id, campaign_id, user_id in apps:
+        if not opt_in:
+            continue
+        _, name, source, target = by_id[app_id]
+        key = (union_id, campaign_id)
+        if key not in hotlines:
+            hotlines[key] = hotline_for(unions[union_id], campaigns[campaign_id])
+        channel, recipient = _route(mode, mobile, user_id, bindings)
+        wechat = channel == Channel.WECHAT
+        rows.append(
+            (
+                uuid.uuid4(),
+                NotificationKind.APPLICANT_STATUS.value,
+                str(channel),
+                recipient,
+                user_id,
+                app_id,
+                f"{name}:{source}>{target}",
+                "申领进度通知",
+                _applicant_text(queue_number, target, reason, hotlines[key]),
+                status_template if wechat else "",
+                wechat_data(target, reason) if wechat else {},
+                DeliveryStatus.PENDING.value,
+                0,
+                now,
+                "",
+                "",
+                now,
+            )
+        )
+    return rows
+
+
+def _applications_of(model, ids):
+    """(id, queue_number, notify_opt_in, mobile, union_id, campaign_id, member's user_id) of
+    the given applications, in id order. An id array, not an IN list of 100,000 parameters."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            where, params = "a.id = ANY(%s)", [ids]
+        else:
+            where, params = f"a.id IN ({', '.join(['%s'] * len(ids))})", ids
+        cur.execute(
+            f"""SELECT a.id, a.queue_number, a.notify_opt_in, a.mobile, a.union_id,
+                       a.campaign_id, m.user_id
+                FROM {table} a LEFT JOIN unions_member m ON m.id = a.member_id
+                WHERE {where} ORDER BY a.id""",
+            params,
+        )
+        return cur.fetchall()

@@ -158,20 +158,11 @@ def allocate(campaign: Campaign | int, actor=None, reason: str = "名额分配")
 
 
 def _audit_moved(moved, actor, reason):
-    if not moved:
-        return
-    ids = [m[0] for m in moved]
-    apps = {
-        a.pk: a
-        for a in Application.objects.filter(pk__in=ids).defer(
-            "id_number", "bank_account", "registry_record"
-        )
-    }
-    entries = [
-        (apps[app_id], TRANSITION_NAMES[target], source, target, actor, reason)
-        for app_id, source, target in moved
-    ]
-    record_bulk_transitions(entries)
+    record_bulk_transitions(
+        [(app_id, TRANSITION_NAMES[target], source, target) for app_id, source, target in moved],
+        actor=actor,
+        reason=reason,
+    )
 
 
 def allocate_year(year: int, actor=None) -> AllocationResult:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from reviews.models import AuditRecord, ChainHead
 from subsidy.request_context import current_ip
+from subsidy.services.bulk_rows import insert_rows
 
 GENESIS = "0" * 64
 _AUDIT_LOCK_KEY = 727_001
@@ -29,19 +30,38 @@ def record_hash(prev_hash: str, fields: dict) -> str:
 
 
 def hashed_fields(r: AuditRecord) -> dict:
+    return _hashed(
+        r.seq,
+        r.application_id,
+        r.transition,
+        r.from_status,
+        r.to_status,
+        r.actor_id,
+        r.actor_name,
+        r.level,
+        r.union_id,
+        r.reason,
+        r.ip,
+        r.created_at,
+    )
+
+
+def _hashed(
+    seq, application, transition, source, target, actor, name, level, union, reason, ip, at
+):
     return {
-        "seq": r.seq,
-        "application": r.application_id,
-        "transition": r.transition,
-        "from": r.from_status,
-        "to": r.to_status,
-        "actor": r.actor_id,
-        "actor_name": r.actor_name,
-        "level": r.level,
-        "union": r.union_id,
-        "reason": r.reason,
-        "ip": r.ip,
-        "at": r.created_at.isoformat(),
+        "seq": seq,
+        "application": application,
+        "transition": transition,
+        "from": source,
+        "to": target,
+        "actor": actor,
+        "actor_name": name,
+        "level": level,
+        "union": union,
+        "reason": reason,
+        "ip": ip,
+        "at": at.isoformat(),
     }
 
 
@@ -74,15 +94,10 @@ def append(
 
 @transaction.atomic
 def append_many(entries, when=None) -> list[AuditRecord]:
-    """Append several records in order (allocation writes one per moved application)."""
+    """Append several records in order, one per entry
+    (application, transition_name, from_status, to_status, actor, reason)."""
     _lock()
-    head = ChainHead.objects.select_for_update().order_by("pk").first()
-    if head is None:
-        last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
-        head = ChainHead.objects.create(
-            seq=last[0] if last else 0, hash=last[1] if last else GENESIS
-        )
-    seq, prev = head.seq, head.hash
+    head, seq, prev = _head()
     when = when or timezone.now()
     ip = _normalise_ip(current_ip())
     records = []
@@ -108,8 +123,100 @@ def append_many(entries, when=None) -> list[AuditRecord]:
         prev = r.hash
         records.append(r)
     AuditRecord.objects.bulk_create(records)
-    ChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev)
+    _move_head(head, seq, prev)
     return records
+
+
+@transaction.atomic
+def append_moves(moves, actor=None, reason="", when=None) -> int:
+    """Append one record per (application_id, transition_name, from_status, to_status), all by
+    the same actor for the same reason, written as plain rows: the path for allocation, which
+    may move every approved application of a campaign at once. The same chain, the same
+    hashes as `append_many`. Returns the number of records."""
+    if not moves:
+        return 0
+    _lock()
+    head, seq, prev = _head()
+    when = when or timezone.now()
+    ip = _normalise_ip(current_ip())
+    actor_name, level, union = actor_details(actor)
+    actor_id = actor.pk if actor is not None else None
+    union_id = union.pk if union is not None else None
+    reason = reason or ""
+    rows = []
+    for application_id, name, source, target in moves:
+        seq += 1
+        fields = _hashed(
+            seq,
+            application_id,
+            name,
+            source,
+            target,
+            actor_id,
+            actor_name,
+            level,
+            union_id,
+            reason,
+            ip,
+            when,
+        )
+        digest = record_hash(prev, fields)
+        rows.append(
+            (
+                seq,
+                application_id,
+                name,
+                source,
+                target,
+                actor_id,
+                actor_name,
+                level,
+                union_id,
+                reason,
+                ip,
+                when,
+                prev,
+                digest,
+            )
+        )
+        prev = digest
+    insert_rows(AuditRecord, _ROW_COLUMNS, rows)
+    _move_head(head, seq, prev)
+    return len(rows)
+
+
+_ROW_COLUMNS = [
+    "seq",
+    "application_id",
+    "transition",
+    "from_status",
+    "to_status",
+    "actor_id",
+    "actor_name",
+    "level",
+    "union_id",
+    "reason",
+    "ip",
+    "created_at",
+    "prev_hash",
+    "hash",
+]
+
+
+def _head() -> tuple[int, int, str]:
+    """(head row id, last seq, last hash) of the chain, the head row locked until the caller's
+    commit."""
+    head = ChainHead.objects.select_for_update().order_by("pk").first()
+    if head is None:
+        last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
+        head = ChainHead.objects.create(
+            seq=last[0] if last else 0, hash=last[1] if last else GENESIS
+        )
+    return head.pk, head.seq, head.hash
+
+
+def _move_head(head, seq, digest):
+    ChainHead.objects.filter(pk=head).update(seq=seq, hash=digest)
 
 
 def _normalise_ip(ip):

@@ -109,7 +109,7 @@ def test_bulk_transitions_are_notified(
         with transaction.atomic():
             type(app).objects.filter(pk=app.pk).update(status="funded")
             app.status = "funded"
-            record_bulk_transitions([(app, "fund", "approved", "funded", None, "")])
+            record_bulk_transitions([(app.pk, "fund", "approved", "funded")])
     row = Notification.objects.get(application=app)
     assert "拟获补助" in row.text and row.status == DeliveryStatus.SENT
 
@@ -282,9 +282,7 @@ def test_bulk_transition_of_many_rows_uses_batched_queries(campaign, tree, setti
     def count_queries(fresh):
         with CaptureQueriesContext(connection) as ctx:
             with transaction.atomic():
-                record_bulk_transitions(
-                    [(a, "fund", "approved", "funded", None, "") for a in fresh]
-                )
+                record_bulk_transitions([(a.pk, "fund", "approved", "funded") for a in fresh])
         return len(ctx.captured_queries)
 
     warm_apps, warm = make(1)
@@ -298,3 +296,39 @@ def test_bulk_transition_of_many_rows_uses_batched_queries(campaign, tree, setti
     rows = Notification.objects.filter(kind=NotificationKind.APPLICANT_STATUS)
     assert rows.count() == 20
     assert rows.filter(channel="wechat", recipient="oBulkOpenId0001").count() == 1
+
+
+@pytest.mark.parametrize("channel", ["sms", "wechat"])
+def test_bulk_notices_say_what_single_transitions_say(campaign, tree, settings, channel):
+    """Allocation's plain-row notices (`for_moves`, written by COPY) carry the same channel,
+    recipient, text and template data as `for_transition` builds for the same change; an
+    applicant who opted out gets none."""
+    from notifications.models import WeChatBinding
+    from notifications.services import delivery, messages
+    from tests.factories import MemberFactory
+
+    settings.NOTIFICATION_CHANNEL = channel
+    bound, plain, silent = (MemberFactory(union=u) for u in (tree.a1, tree.b1, tree.i1))
+    WeChatBinding.objects.create(user=bound.user, openid="oSameAsSingle0001")
+    apps = [
+        ApplicationFactory(
+            campaign=campaign, member=m, status="approved", notify_opt_in=m != silent
+        )
+        for m in (bound, plain, silent)
+    ]
+    with transaction.atomic():
+        ids = delivery.enqueue_rows(
+            messages.MOVE_COLUMNS,
+            messages.for_moves([(a.pk, "fund", "approved", "funded") for a in apps], "名额分配"),
+        )
+    assert len(ids) == 2
+    fields = ("kind", "channel", "recipient", "recipient_user_id", "transition", "subject")
+    fields += ("text", "template_id", "status", "attempts")
+    for app in apps[:2]:
+        bulk = Notification.objects.get(application=app)
+        single = messages.for_transition(app, "fund", "approved", "funded", "名额分配")[0]
+        assert [getattr(bulk, f) for f in fields] == [getattr(single, f) for f in fields]
+        assert bulk.data.keys() == single.data.keys()
+        assert bulk.key and bulk.next_attempt_at and bulk.created_at
+    assert Notification.objects.get(application=apps[0]).channel == channel
+    assert not Notification.objects.filter(application=apps[2]).exists()

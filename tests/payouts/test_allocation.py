@@ -72,8 +72,8 @@ def test_later_approval_of_earlier_submission_bumps_last_funded_and_notifies(sma
     allocate(small_campaign)
     received = []
 
-    def listener(sender, entries, **kw):
-        received.extend(entries)
+    def listener(sender, moves, **kw):
+        received.extend(moves)
 
     applications_transitioned.connect(listener)
     try:
@@ -84,7 +84,7 @@ def test_later_approval_of_earlier_submission_bumps_last_funded_and_notifies(sma
     st = statuses(small_campaign)
     assert st[earlier.pk] == S.FUNDED
     assert st[apps[2].pk] == S.WAITLISTED
-    moved = {(e[0].pk, e[1], e[2], e[3]) for e in received}
+    moved = set(received)
     assert moved == {
         (earlier.pk, "fund", S.APPROVED, S.FUNDED),
         (apps[2].pk, "waitlist", S.FUNDED, S.WAITLISTED),

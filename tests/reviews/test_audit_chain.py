@@ -94,3 +94,29 @@ def test_admin_is_read_only(admin_client, chain, model):
         before = AuditRecord.objects.get(pk=pk).reason
         admin_client.post(f"/admin/reviews/{model}/{pk}/change/", {"reason": "x"})
         assert AuditRecord.objects.get(pk=pk).reason == before
+
+
+def test_records_written_in_bulk_continue_the_same_chain(chain, make_app, tree, reviewers):
+    """Allocation's plain-row path (`append_moves`, a COPY on PostgreSQL) links and hashes its
+    records exactly as single appends do: the chain verifies across both, with the actor and
+    the request's address in the hash."""
+    from reviews.services import audit
+    from subsidy.request_context import reset_ip, set_ip
+
+    city_user = reviewers.city.user
+    apps = [make_app(tree.a1) for _ in range(3)]
+    token = set_ip("2001:db8:0:0::1")
+    try:
+        audit.append_moves(
+            [(a.pk, "fund", "approved", "funded") for a in apps], actor=city_user, reason="分配"
+        )
+    finally:
+        reset_ip(token)
+    audit.append(apps[0], "revoke", "funded", "revoked", reason="取消")
+    records = list(AuditRecord.objects.order_by("seq"))
+    assert [r.seq for r in records] == list(range(1, 10))
+    bulk = records[5:8]
+    assert {r.application_id for r in bulk} == {a.pk for a in apps}
+    assert {(r.actor_id, r.reason, r.ip) for r in bulk} == {(city_user.pk, "分配", "2001:db8::1")}
+    assert records[8].prev_hash == records[7].hash
+    call_command("verify_audit")
