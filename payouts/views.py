@@ -59,13 +59,15 @@ def dashboard(request):
     ctx = campaign_overview(campaign)
     ctx["campaigns"] = Campaign.objects.all()
     ctx["funded_rows"] = (
-        Application.objects.filter(campaign=campaign, status=ApplicationStatus.FUNDED)
+        Application.objects.in_status(ApplicationStatus.FUNDED)
+        .filter(campaign=campaign)
         .select_related("union")
         .order_by(*RANK_ORDER)
         .only("id", "name", "queue_number", "union__name", "submitted_at")[:50]
     )
     ctx["failed_rows"] = (
-        Application.objects.filter(campaign=campaign, status=ApplicationStatus.PAYMENT_FAILED)
+        Application.objects.in_status(ApplicationStatus.PAYMENT_FAILED)
+        .filter(campaign=campaign)
         .select_related("union")
         .only("id", "name", "bank_account_last4", "payment_failure_reason", "union__name")
     )

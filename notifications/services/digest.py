@@ -21,11 +21,12 @@ def figures(campaign, now=None) -> dict:
     agg = {}
     for level, status in PENDING_FOR_LEVEL.items():
         if now > campaign.review_deadline(level):
-            agg[f"overdue_{level}"] = Count("pk", filter=Q(status=status))
+            agg[f"overdue_{level}"] = Count("pk", filter=Q(stage=status))
     agg["registry_sla_breached"] = Count(
-        "pk", filter=Q(status=S.PENDING_CHSI, submitted_at__lt=sla_cutoff)
+        "pk", filter=Q(stage=S.PENDING_CHSI, submitted_at__lt=sla_cutoff)
     )
-    agg["payment_failed"] = Count("pk", filter=Q(status=S.PAYMENT_FAILED))
+    # each of these statuses is its own stage (Application.stage), which the indexes carry
+    agg["payment_failed"] = Count("pk", filter=Q(stage=S.PAYMENT_FAILED))
     result = Application.objects.filter(campaign=campaign).aggregate(**agg)
     out = {
         "overdue": {lv: result.get(f"overdue_{lv}", 0) for lv in PENDING_FOR_LEVEL},

@@ -153,7 +153,12 @@ def percentile(sorted_values, p):
 
 def _main_counts(qs):
     """One scan: counts per (union, status) with the approvals and the three breakdowns as
-    FILTERed counts alongside. Folding ~hundreds of small groups in Python is not per-row."""
+    FILTERed counts alongside. Folding ~hundreds of small groups in Python is not per-row.
+    The status is read from the table, not from an index (no index carries it: see
+    `Application.stage`). The city's scan is a parallel sequential scan either way, and a
+    district's heap reads cost less than a second query splitting the allocation stage: both
+    measured at 200,000 applications, 205 vs 260-295 ms for the city, 56-71 vs 69-82 ms for a
+    district."""
     extra = {
         "approved": Count("pk", filter=Q(city_approved_at__isnull=False) & ~Q(status=S.REVOKED)),
         "checked": Count("pk", filter=Q(registry_checked_at__isnull=False)),

@@ -32,20 +32,22 @@ S = ApplicationStatus
 TABLE = Application._meta.db_table
 
 # Before publication: the first `quota` candidates in R3's order must be funded, every other
-# funded or approved one waitlisted — so only two small sets are read, never all candidates:
-# the head (ORDER BY … LIMIT quota, an index-only scan of `app_rank_order` in order) and the
-# funded/approved rows outside it (`app_campaign_status_queue`). Both are set-based reads.
+# funded or approved one waitlisted — so only two sets are read: the head (ORDER BY … LIMIT
+# quota, `app_rank_order` in order) and the funded/approved rows outside it. The candidates are
+# the `approved` stage (approved, funded, waitlisted: Application.stage), which the indexes
+# carry; their status comes from the heap. Both are set-based reads. The write changes only
+# `status`, which no index contains: heap-only (HOT) updates.
 _CHANGES_BEFORE_PUBLICATION = f"""
 WITH head AS MATERIALIZED (
     SELECT id, status FROM {TABLE}
-    WHERE campaign_id = %s AND status IN ('approved', 'funded', 'waitlisted'){{pause}}
+    WHERE campaign_id = %s AND stage = 'approved'{{pause}}
     ORDER BY submitted_at, city_approved_at, queue_number
     LIMIT %s
 )
 SELECT id, status, 'funded' FROM head WHERE status <> 'funded'
 UNION ALL
 SELECT id, status, 'waitlisted' FROM {TABLE}
-WHERE campaign_id = %s AND status IN ('approved', 'funded')
+WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'funded')
   AND id NOT IN (SELECT id FROM head)
 """
 
@@ -53,7 +55,7 @@ WHERE campaign_id = %s AND status IN ('approved', 'funded')
 # join the waitlist, where promotion takes the best-ranked (`revocation.promote_next`).
 _CHANGES_AFTER_PUBLICATION = f"""
 SELECT id, status, 'waitlisted' FROM {TABLE}
-WHERE campaign_id = %s AND status = 'approved' AND %s >= 0{{pause}}
+WHERE campaign_id = %s AND stage = 'approved' AND status = 'approved' AND %s >= 0{{pause}}
 """
 
 # PostgreSQL: the ranking and the write are ONE statement — the changes as a MATERIALIZED CTE
@@ -143,7 +145,8 @@ def allocate(campaign: Campaign | int, actor=None, reason: str = "名额分配")
         moved = _run_ranking(campaign)
         _audit_moved(moved, actor, reason)
         counts = dict(
-            Application.objects.filter(campaign_id=campaign_id, status__in=[S.FUNDED, S.WAITLISTED])
+            Application.objects.in_status(S.FUNDED, S.WAITLISTED)
+            .filter(campaign_id=campaign_id)
             .values("status")
             .annotate(n=Count("id"))
             .values_list("status", "n")

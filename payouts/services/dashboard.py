@@ -1,7 +1,5 @@
 """Figures for the city staff's payout page: quota, waitlist, publication, payment."""
 
-from django.db.models import Count
-
 from payouts.services.payment import payable_applications, payment_open
 from payouts.services.publication import public_state
 from payouts.services.reconciliation import batch_summary
@@ -11,9 +9,7 @@ S = ApplicationStatus
 
 
 def campaign_overview(campaign) -> dict:
-    counts = dict(
-        campaign.applications.values("status").annotate(n=Count("id")).values_list("status", "n")
-    )
+    counts = campaign.applications.all().status_counts()
     funded = counts.get(S.FUNDED, 0)
     paid = counts.get(S.PAID, 0)
     failed = counts.get(S.PAYMENT_FAILED, 0)

@@ -39,13 +39,19 @@ FAILURE_WORDS = {"失败", "failure", "FAILURE", "Failure", "failed"}
 # --- which applications are due ------------------------------------------------------------
 def payable_applications(campaign: Campaign):
     """Funded and never in a batch; or failed, with the account corrected after the failure."""
-    funded = Application.objects.filter(campaign=campaign, status=S.FUNDED).exclude(
-        payment_items__result__in=[PaymentResult.PENDING, PaymentResult.SUCCESS]
+    funded = (
+        Application.objects.in_status(S.FUNDED)
+        .filter(campaign=campaign)
+        .exclude(payment_items__result__in=[PaymentResult.PENDING, PaymentResult.SUCCESS])
     )
     failed_ids = []
-    failed = Application.objects.filter(campaign=campaign, status=S.PAYMENT_FAILED).annotate(
-        last_failure=Max("payment_items__result_at"),
-        last_correction=Max("account_corrections__at"),
+    failed = (
+        Application.objects.in_status(S.PAYMENT_FAILED)
+        .filter(campaign=campaign)
+        .annotate(
+            last_failure=Max("payment_items__result_at"),
+            last_correction=Max("account_corrections__at"),
+        )
     )
     for app_id, last_failure, last_correction in failed.values_list(
         "id", "last_failure", "last_correction"

@@ -31,7 +31,7 @@ def publish(campaign_id: int, by=None) -> Campaign:
             raise PayoutError("already_published", "本批次名单已公示，不能重复公示", 409)
         moved = allocation._run_ranking(campaign)
         allocation._audit_moved(moved, by, "公示前名额分配")
-        if not campaign.applications.filter(status=S.FUNDED).exists():
+        if not campaign.applications.in_status(S.FUNDED).exists():
             raise PayoutError("nothing_to_publish", "还没有拟获补助的申领，不能公示", 409)
         campaign.published_at = timezone.now()
         campaign.save(update_fields=["published_at"])
@@ -60,7 +60,8 @@ def public_state(campaign: Campaign, now=None) -> str:
 def build_grantee_rows(campaign_id: int) -> list[dict]:
     """The public rows, uncached: in R3's order, nothing but masked data."""
     qs = (
-        Application.objects.filter(campaign_id=campaign_id, status__in=LISTED_STATUSES)
+        Application.objects.in_status(*LISTED_STATUSES)
+        .filter(campaign_id=campaign_id)
         .order_by(*RANK_ORDER)
         .values_list("name", "union__name", "union__district__name", "kind")
     )

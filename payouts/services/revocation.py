@@ -47,14 +47,17 @@ def revoke(application: Application, by, reason: str):
 
 def promote_next(campaign, by=None):
     """Fund the best-ranked waitlisted application if a place is free. Caller holds the lock."""
-    taken = Application.objects.filter(
-        campaign=campaign, status__in=[S.FUNDED, S.PAID, S.PAYMENT_FAILED]
-    ).count()
+    taken = (
+        Application.objects.in_status(S.FUNDED, S.PAID, S.PAYMENT_FAILED)
+        .filter(campaign=campaign)
+        .count()
+    )
     if taken >= campaign.quota:
         return None
     nxt = (
         Application.objects.select_for_update()
-        .filter(campaign=campaign, status=S.WAITLISTED)
+        .in_status(S.WAITLISTED)
+        .filter(campaign=campaign)
         .order_by(*RANK_ORDER)
         .first()
     )

@@ -4,7 +4,7 @@ and the overdue mark — one function the HTML dashboard, the API list and the e
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from subsidy.models import (
@@ -65,7 +65,8 @@ def overdue_q(now=None) -> Q:
     now = now or timezone.now()
     q = Q()
     for level, status in PENDING_FOR_LEVEL.items():
-        q |= Q(status=status, **{f"{_DEADLINE_FIELD[level]}__lt": now})
+        # a pending status is its own stage (Application.stage), which the indexes key on
+        q |= Q(stage=status, **{f"{_DEADLINE_FIELD[level]}__lt": now})
     return q
 
 
@@ -117,10 +118,10 @@ def queue(user, filters: QueueFilters, level: str | None, with_counts=True):
     base = base_queryset(user, filters, level)
     counts = None
     if with_counts:
-        counts = dict(base.order_by().values_list("status").annotate(n=Count("*")))
+        counts = base.status_counts()
     rows = base
     if filters.status:
-        rows = rows.filter(status=filters.status)
+        rows = rows.in_status(filters.status)
     rows = rows.select_related("union", "campaign").order_by("queue_number", "pk")
     return rows, counts
 

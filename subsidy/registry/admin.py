@@ -37,10 +37,7 @@ class OverdueRegistryCheckAdmin(admin.ModelAdmin):
                 campaign=c, submitted_at__lt=now - timezone.timedelta(hours=c.registry_sla_hours)
             )
         return (
-            super()
-            .get_queryset(request)
-            .filter(status=ApplicationStatus.PENDING_CHSI)
-            .filter(overdue)
+            super().get_queryset(request).in_status(ApplicationStatus.PENDING_CHSI).filter(overdue)
         )
 
     @admin.display(description="已等待")

@@ -148,7 +148,7 @@ def _dispatch_pending(stdout):
     from subsidy.models import Application, ApplicationStatus
     from subsidy.registry import pipeline
 
-    waiting = Application.objects.filter(status=ApplicationStatus.PENDING_CHSI).count()
+    waiting = Application.objects.in_status(ApplicationStatus.PENDING_CHSI).count()
     if not waiting or stdout is None and celery_app.conf.task_always_eager:
         return
     if celery_app.conf.task_always_eager:

@@ -78,7 +78,7 @@ def stranded(now=None, stale_after=None, grace=None):
     now = now or timezone.now()
     stale_after = conf.get("REGISTRY_SWEEP_AFTER_SECONDS") if stale_after is None else stale_after
     grace = conf.get("REGISTRY_SWEEP_GRACE_SECONDS") if grace is None else grace
-    return Application.objects.filter(status=ApplicationStatus.PENDING_CHSI).filter(
+    return Application.objects.in_status(ApplicationStatus.PENDING_CHSI).filter(
         Q(registry_dispatched_at__lt=now - timedelta(seconds=stale_after))
         | Q(
             registry_dispatched_at__isnull=True,

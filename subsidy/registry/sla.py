@@ -66,11 +66,14 @@ def durations(campaign) -> list[float]:
 
 def overdue_applications(campaign, now=None):
     now = now or timezone.now()
-    return Application.objects.filter(
-        campaign=campaign,
-        status=ApplicationStatus.PENDING_CHSI,
-        submitted_at__lt=now - timedelta(hours=campaign.registry_sla_hours),
-    ).order_by("submitted_at")
+    return (
+        Application.objects.in_status(ApplicationStatus.PENDING_CHSI)
+        .filter(
+            campaign=campaign,
+            submitted_at__lt=now - timedelta(hours=campaign.registry_sla_hours),
+        )
+        .order_by("submitted_at")
+    )
 
 
 def sla_breaches(campaign, now=None):
@@ -82,8 +85,8 @@ def sla_breaches(campaign, now=None):
 def sla_figures(campaign, now=None) -> SlaFigures:
     values = durations(campaign)
     limit = campaign.registry_sla_hours * 3600
-    pending = Application.objects.filter(
-        campaign=campaign, status=ApplicationStatus.PENDING_CHSI
+    pending = (
+        Application.objects.in_status(ApplicationStatus.PENDING_CHSI).filter(campaign=campaign)
     ).count()
     return SlaFigures(
         campaign=campaign,
@@ -99,7 +102,7 @@ def sla_figures(campaign, now=None) -> SlaFigures:
 
 def campaigns_with_pending():
     return Campaign.objects.filter(
-        pk__in=Application.objects.filter(status=ApplicationStatus.PENDING_CHSI).values("campaign")
+        pk__in=Application.objects.in_status(ApplicationStatus.PENDING_CHSI).values("campaign")
     )
 
 

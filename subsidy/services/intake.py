@@ -176,7 +176,7 @@ CLAIM_PLACE = (
     "WHERE id = %s AND NOT intake_closed_manually AND opens_at <= %s AND closes_at > %s "
     "AND applicant_count < application_cap "
     "AND (SELECT count(*) FROM subsidy_application a WHERE a.campaign_id = %s "
-    "AND a.city_approved_at IS NOT NULL AND a.status <> 'revoked') < quota "
+    "AND a.city_approved_at IS NOT NULL AND a.stage <> 'revoked') < quota "
     "RETURNING last_queue_number"
 )
 # Without the lock (tests only): the count is read first and the counters move blindly.

@@ -41,7 +41,7 @@ def queue_position(app: Application) -> int | None:
         return None
     ahead = (
         Application.objects.filter(campaign_id=app.campaign_id, queue_number__lt=app.queue_number)
-        .exclude(status__in=OUT_OF_RUNNING)
+        .exclude(stage__in=OUT_OF_RUNNING)  # none of them an allocation status: stage = status
         .count()
     )
     return ahead + 1
