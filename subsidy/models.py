@@ -181,8 +181,8 @@ CITY_APPROVED_STATUSES = (S.APPROVED, S.FUNDED, S.WAITLISTED, S.PAID, S.PAYMENT_
 # Allocation's statuses form one *stage* (`Application.stage`): approved, funded and waitlisted
 # are "city-approved, awaiting publication" and differ only in R3's outcome. Every index keys on
 # the stage, never on the status, so allocation's status changes touch no index and PostgreSQL
-# writes them as heap-only (HOT) updates: the first allocation of 100,000 rows drops from about
-# 4 s to under 1 s on the 2-core machine (bench_allocation).
+# writes them as heap-only (HOT) updates: the first allocation of 100,000 rows drops from
+# 3.8-4.6 s to 1.0-1.4 s on the 2-core machine (bench_allocation).
 ALLOCATION_STATUSES = (S.APPROVED, S.FUNDED, S.WAITLISTED)
 
 

@@ -146,45 +146,17 @@ def append_moves(moves, actor=None, reason="", when=None) -> int:
     rows = []
     for application_id, name, source, target in moves:
         seq += 1
-        fields = _hashed(
-            seq,
-            application_id,
-            name,
-            source,
-            target,
-            actor_id,
-            actor_name,
-            level,
-            union_id,
-            reason,
-            ip,
-            when,
-        )
-        digest = record_hash(prev, fields)
-        rows.append(
-            (
-                seq,
-                application_id,
-                name,
-                source,
-                target,
-                actor_id,
-                actor_name,
-                level,
-                union_id,
-                reason,
-                ip,
-                when,
-                prev,
-                digest,
-            )
-        )
+        values = (seq, application_id, name, source, target, actor_id, actor_name, level)
+        values += (union_id, reason, ip, when)
+        digest = record_hash(prev, _hashed(*values))
+        rows.append((*values, prev, digest))
         prev = digest
     insert_rows(AuditRecord, _ROW_COLUMNS, rows)
     _move_head(head, seq, prev)
     return len(rows)
 
 
+# The record's columns in `_hashed`'s argument order, then the two hashes.
 _ROW_COLUMNS = [
     "seq",
     "application_id",
