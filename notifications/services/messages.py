@@ -6,6 +6,7 @@ rolled-back change leaves no message. Delivery is queued for after the commit.
 
 import uuid
 
+from django.db import connection
 from django.utils import timezone
 
 from notifications import conf
@@ -16,8 +17,9 @@ from notifications.models import (
     NotificationKind,
     WeChatBinding,
 )
+from subsidy.models import Application, Campaign
 from subsidy.models import ApplicationStatus as S
-from unions.models import ReviewerLevel, ReviewerProfile
+from unions.models import Member, ReviewerLevel, ReviewerProfile, Union
 
 SIGNATURE = "【求学圆梦】"
 
@@ -187,8 +189,8 @@ def _grassroots_rows(application, name, source, target):
     ]
 
 
-# The columns `for_moves` fills, in its rows' order (the others keep their database defaults
-# as the model states them: see `_MOVE_DEFAULTS`).
+# The columns `for_moves` fills, in its rows' order: every column of Notification but the key
+# and the ones that stay NULL until delivery (lease_until, claim_token, sent_at).
 MOVE_COLUMNS = [
     "key",
     "kind",
@@ -217,13 +219,10 @@ def for_moves(moves, reason="") -> list[tuple]:
     (applications, their unions and districts, the campaigns, the WeChat bindings) and never
     built as model instances. Only applicant notices: allocation never moves an application to
     a reviewer's queue."""
-    from subsidy.models import Application, Campaign
-    from unions.models import Union
-
     if not moves:
         return []
     by_id = {m[0]: m for m in moves}
-    apps = _applications_of(Application, list(by_id))
+    apps = _applications_of(list(by_id))
     campaigns = Campaign.objects.in_bulk({a[5] for a in apps})
     unions = Union.objects.select_related("district").in_bulk({a[4] for a in apps})
     hotlines = {}
@@ -265,12 +264,10 @@ def for_moves(moves, reason="") -> list[tuple]:
     return rows
 
 
-def _applications_of(model, ids):
+def _applications_of(ids):
     """(id, queue_number, notify_opt_in, mobile, union_id, campaign_id, member's user_id) of
     the given applications, in id order. An id array, not an IN list of 100,000 parameters."""
-    from django.db import connection
-
-    table = model._meta.db_table
+    table, members = Application._meta.db_table, Member._meta.db_table
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             where, params = "a.id = ANY(%s)", [ids]
@@ -279,7 +276,7 @@ def _applications_of(model, ids):
         cur.execute(
             f"""SELECT a.id, a.queue_number, a.notify_opt_in, a.mobile, a.union_id,
                        a.campaign_id, m.user_id
-                FROM {table} a LEFT JOIN unions_member m ON m.id = a.member_id
+                FROM {table} a LEFT JOIN {members} m ON m.id = a.member_id
                 WHERE {where} ORDER BY a.id""",
             params,
         )
