@@ -468,16 +468,18 @@ class Application(ConcurrentTransitionMixin, models.Model):
         return f"#{self.queue_number} {self.name}"
 
     def save(self, *args, **kwargs):
-        if self.id_number:
-            from unions.pii import blind_index
+        self.derive_look_ups()
+        super().save(*args, **kwargs)
 
+    def derive_look_ups(self):
+        """The blind indexes and the last four digits, from the plaintext (every save)."""
+        from unions.pii import blind_index
+
+        if self.id_number:
             self.id_hmac = blind_index(self.id_number)
         if self.bank_account:
-            from unions.pii import blind_index
-
             self.bank_account_hmac = blind_index(self.bank_account, purpose="account")
             self.bank_account_last4 = self.bank_account[-4:]
-        super().save(*args, **kwargs)
 
     # --- small domain facts -----------------------------------------------------------
     @property

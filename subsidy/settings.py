@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -175,6 +176,12 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "max_retries": 1}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The registry drain (subsidy/registry/pipeline.py) has a queue of its own, so a backlog of
+# checks never delays the hand-off of new ones; a worker started without -Q consumes both.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "registry-dispatch")
+]
+CELERY_TASK_ROUTES = {"subsidy.tasks.drain_registry_queue": {"queue": "registry-dispatch"}}
 # Periodic jobs; django-celery-beat copies them into the database where staff can change them.
 CELERY_BEAT_SCHEDULE = {
     "registry-sweeper": {
@@ -259,6 +266,8 @@ SPECTACULAR_SETTINGS = {
 
 # Per-process copy of the BIN table and the commitment letter (subsidy/refcache.py), seconds.
 REFERENCE_CACHE_SECONDS = int(env("REFERENCE_CACHE_SECONDS", "60"))
+# Per-process copy of the current campaign for the submission path (refcache.IntakeCampaign).
+CAMPAIGN_CACHE_SECONDS = int(env("CAMPAIGN_CACHE_SECONDS", "5"))
 
 # --- SMS, registry, WeChat ---------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", "console")

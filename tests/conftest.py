@@ -26,6 +26,7 @@ def _test_defaults(settings, request, tmp_path):
     """Eager Celery and in-memory SMS unless a test asks for the real thing."""
     settings.SMS_BACKEND = "locmem"
     settings.REFERENCE_CACHE_SECONDS = 0  # each test's own BIN rows and commitment letter
+    settings.CAMPAIGN_CACHE_SECONDS = 0  # and its own campaign
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.AXES_ENABLED = False
     from subsidy.sms import LocmemBackend

@@ -28,6 +28,7 @@ from subsidy.api.serializers import (
 )
 from subsidy.forms import ApplicationForm
 from subsidy.models import Application, Campaign
+from subsidy.refcache import intake_campaign
 from subsidy.request_context import client_ip
 from subsidy.services import eligibility, intake, otp, progress
 from unions.models import Member
@@ -125,7 +126,7 @@ def create_application(request):
     """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
     `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""
     member = _member(request)
-    campaign = Campaign.current()
+    campaign = intake_campaign.get()
     key = request.headers.get("Idempotency-Key")
     try:
         app = checked = intake.precheck(member, campaign, key)  # or the retried request's

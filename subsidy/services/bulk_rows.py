@@ -74,3 +74,44 @@ def insert_rows(model, columns: list[str], rows: list[tuple], with_ids: bool = F
             # Keys grow in insertion order; RETURNING's own order is unspecified.
             new_ids.extend(sorted(r[0] for r in cur.fetchall()))
         return new_ids if with_ids else []
+
+
+_INSERTS: dict = {}
+
+
+def insert_instance(obj) -> None:
+    """Save one new instance with a single INSERT … RETURNING its key (and any column the
+    database computes), in the caller's transaction.
+
+    What `Model.save()` does for a new row, minus its per-call work: the ORM compiles the
+    INSERT anew each time (~1.5 ms of CPU per submission here, the busiest write of the
+    opening rush). The statement is built once per model; each value is still prepared by its
+    field (`get_db_prep_save`: encryption, dates, JSON). Not sent: pre_save/post_save signals
+    (the caller must not rely on any) and a custom `save()` (the caller does its part)."""
+    model = type(obj)
+    plan = _INSERTS.get(model)
+    if plan is None:
+        plan = _INSERTS[model] = _insert_plan(model)
+    sql, fields, returned = plan
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cur:
+        cur.execute(sql, values)
+        row = cur.fetchone()
+    for field, value in zip(returned, row, strict=True):
+        setattr(obj, field.attname, value)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def _insert_plan(model):
+    quote = connection.ops.quote_name
+    concrete = model._meta.concrete_fields
+    fields = [f for f in concrete if not f.primary_key and not f.generated]
+    returned = [model._meta.pk] + [f for f in concrete if f.generated]
+    sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        ", ".join(quote(f.column) for f in returned),
+    )
+    return sql, fields, returned

@@ -5,8 +5,10 @@ Submission re-checks the intake and R6 parts under the campaign lock (services/i
 this check is the friendly early answer, not the guarantee.
 """
 
+import functools
 from dataclasses import asdict, dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from payouts.services.ledger import granted_year
@@ -69,12 +71,18 @@ def intake_reasons(
 
 
 def attempt_statuses(member, campaign: Campaign) -> list:
-    """The statuses of the member's attempts in the campaign (R6's input)."""
-    return list(
-        Application.objects.filter(campaign=campaign, member=member).values_list(
-            "status", flat=True
-        )
-    )
+    """The statuses of the member's attempts in the campaign (R6's input). Written out once:
+    every submission asks, and the ORM's compilation of this one-line query cost ~0.8 ms of
+    CPU per call in the opening rush (bench_intake)."""
+    with connection.cursor() as cur:
+        cur.execute(_attempt_statuses_sql(), [campaign.pk, member.pk])
+        return [row[0] for row in cur.fetchall()]
+
+
+@functools.cache
+def _attempt_statuses_sql() -> str:
+    table = Application._meta.db_table
+    return f"SELECT status FROM {table} WHERE campaign_id = %s AND member_id = %s"
 
 
 def application_reasons(member, campaign: Campaign) -> list[Reason]:

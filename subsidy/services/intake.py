@@ -40,8 +40,10 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from subsidy.models import Application, Campaign
+from subsidy.refcache import intake_campaign
 from subsidy.registry.pipeline import dispatch_check
 from subsidy.services import eligibility, uploads
+from subsidy.services.bulk_rows import insert_instance
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +201,7 @@ def _claim_place(campaign: Campaign, first: bool) -> int:
     if row is None:
         # Refused: say why from a fresh read (window first, else the cap/quota/manual close).
         fresh = Campaign.objects.get(pk=campaign.pk)
+        intake_campaign.put(fresh)  # the next arrivals are refused before their photo is read
         reasons = eligibility.intake_reasons(fresh, now) or [eligibility.reason("intake_closed")]
         raise _refusal(reasons[0])
     return row[0]
@@ -234,7 +237,7 @@ def _insert_locked(
         else:
             queue_number = _claim_place_unlocked(campaign, first)
         submitted_at = timezone.now()
-        app = Application.objects.create(
+        app = Application(
             campaign=campaign,
             member=member,
             attempt=len(statuses) + 1,
@@ -259,5 +262,7 @@ def _insert_locked(
             queue_number=queue_number,
             registry_dispatched_at=submitted_at,  # the check is queued when this commits
         )
+        app.derive_look_ups()
+        insert_instance(app)  # Application.objects.create() without compiling the INSERT
         dispatch_check(app.pk, marked_at=submitted_at)
     return app

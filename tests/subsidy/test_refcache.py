@@ -3,7 +3,7 @@
 import pytest
 
 from subsidy import refcache
-from subsidy.models import BankBin, CommitmentLetter
+from subsidy.models import BankBin, Campaign, CommitmentLetter
 from subsidy.services import bank
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +48,67 @@ def test_the_copy_expires(cached, settings, django_assert_num_queries):
     settings.REFERENCE_CACHE_SECONDS = 0
     with django_assert_num_queries(1):
         bank.issuer_of("6222021001115227281")
+
+
+# --- the current campaign, for the submission path ------------------------------------------
+@pytest.fixture
+def campaign_cached(settings):
+    settings.CAMPAIGN_CACHE_SECONDS = 5
+    refcache.intake_campaign.clear()
+    yield
+    refcache.intake_campaign.clear()
+
+
+def test_the_campaign_is_read_once_per_period(campaign, campaign_cached, django_assert_num_queries):
+    first = refcache.intake_campaign.get()
+    with django_assert_num_queries(0):
+        second = refcache.intake_campaign.get()
+    assert first.pk == second.pk == campaign.pk
+    assert first is not second  # each caller its own copy: threads share the cached one
+
+
+def test_the_copy_ends_when_the_campaign_opens(campaign, campaign_cached):
+    """Read two seconds before 10:00: at 10:00 the window is open, not 未开始 for 5 s more."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    opens = timezone.now() + timedelta(seconds=2)
+    Campaign.objects.filter(pk=campaign.pk).update(opens_at=opens)
+    assert not refcache.intake_campaign.get().window_open()
+    with mock.patch("django.utils.timezone.now", return_value=opens):
+        assert refcache.intake_campaign.get().window_open(opens)
+
+
+def test_a_campaign_saved_in_this_process_is_seen_at_once(campaign, campaign_cached):
+    assert not refcache.intake_campaign.get().intake_closed_manually
+    campaign.intake_closed_manually = True
+    campaign.save()
+    assert refcache.intake_campaign.get().intake_closed_manually
+
+
+def test_a_refusal_by_the_lock_refreshes_the_copy(
+    campaign, campaign_cached, django_assert_num_queries
+):
+    """The cap is reached elsewhere (another process): the copy still says there is room,
+    the lock refuses, and from then on the copy says intake is closed — late arrivals are
+    refused before their photo is read."""
+    from subsidy.services import intake
+
+    copy = refcache.intake_campaign.get()
+    Campaign.objects.filter(pk=campaign.pk).update(applicant_count=campaign.application_cap)
+    assert copy.applicant_count < copy.application_cap
+    with pytest.raises(intake.IntakeRefused) as exc:
+        intake._claim_place(copy, first=True)
+    assert exc.value.code == "intake_closed"
+    with django_assert_num_queries(0):
+        fresh = refcache.intake_campaign.get()
+    assert fresh.applicant_count == campaign.application_cap
+
+
+def test_without_the_period_every_call_reads(campaign, settings, django_assert_num_queries):
+    settings.CAMPAIGN_CACHE_SECONDS = 0
+    refcache.intake_campaign.get()
+    with django_assert_num_queries(2):  # the campaign, and the next opening of any
+        refcache.intake_campaign.get()

@@ -109,8 +109,8 @@ def _textured_jpeg(size=(1024, 640)) -> bytes:
 
 @pytest.mark.parametrize("cut", [0.2, 0.5, 0.9, 0.99])
 def test_submission_check_refuses_a_photo_cut_anywhere(cut):
-    """The submission-time decode (1/8 scale for JPEG) still reads every block: a file cut
-    short anywhere is refused in the request, before anything is stored."""
+    """The submission-time check finds no end-of-image marker after the scan starts: a file
+    cut short anywhere is refused in the request, before anything is stored."""
     data = _textured_jpeg()
     with pytest.raises(uploads.UploadError) as exc:
         uploads.verify_card_photo(photo("cut.jpg", data[: int(len(data) * cut)]))
@@ -126,3 +126,53 @@ def test_sanitize_decodes_a_large_phone_photo_at_a_reduced_scale():
     data = _textured_jpeg(size=(4800, 3600))  # 17 MP
     out = Image.open(io.BytesIO(uploads.sanitize(data)))
     assert max(out.size) <= uploads.PHOTO_MAX_SIDE and out.size[0] > out.size[1]
+
+
+def test_an_exif_thumbnail_does_not_make_a_cut_photo_look_complete():
+    """The thumbnail in the EXIF header carries its own end-of-image marker: only one after
+    the main image's scan counts."""
+    thumb = io.BytesIO()
+    Image.new("RGB", (160, 120), "red").save(thumb, "JPEG")
+    exif = Image.Exif()
+    exif[0x010F] = "Phone"
+    exif_bytes = exif.tobytes() + thumb.getvalue()  # the thumbnail's FF D9 inside APP1
+    data = _textured_jpeg()
+    with_thumb = data[:2] + _app1(exif_bytes) + data[2:]
+    assert uploads.verify_card_photo(photo("card.jpg", with_thumb)) == with_thumb
+    cut = with_thumb[: len(with_thumb) - 5000]
+    assert cut.count(b"\xff\xd9") >= 1
+    with pytest.raises(uploads.UploadError) as exc:
+        uploads.verify_card_photo(photo("cut.jpg", cut))
+    assert exc.value.code == "photo_corrupt"
+
+
+def _app1(payload: bytes) -> bytes:
+    body = b"Exif\x00\x00" + payload
+    return b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body
+
+
+def test_a_progressive_jpeg_is_checked_the_same_way():
+    img = Image.open(io.BytesIO(_textured_jpeg()))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", progressive=True, quality=90)
+    data = buf.getvalue()
+    assert uploads.verify_card_photo(photo("p.jpg", data)) == data
+    with pytest.raises(uploads.UploadError):
+        uploads.verify_card_photo(photo("p.jpg", data[: len(data) * 2 // 3]))
+
+
+def test_a_photo_the_decoder_cannot_read_is_refused_when_it_is_re_encoded():
+    """Scan data damaged inside a complete file passes the submission check (libjpeg itself
+    decodes most such damage with a warning); what it cannot decode fails in `sanitize`."""
+    import random
+
+    data = bytearray(_textured_jpeg())
+    scan = Image.open(io.BytesIO(bytes(data))).fp.tell()
+    rnd = random.Random(0)
+    for _ in range(200):
+        data[rnd.randrange(scan + 100, len(data) - 1000)] = rnd.randrange(256)
+    damaged = bytes(data)
+    assert uploads.verify_card_photo(photo("card.jpg", damaged)) == damaged
+    with pytest.raises(uploads.UploadError) as exc:
+        uploads.sanitize(damaged)
+    assert exc.value.code == "photo_corrupt"
