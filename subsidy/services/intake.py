@@ -2,19 +2,22 @@
 
 The campaign row is the lock (pretix's recipe: lock inside the transaction, as late as
 possible but before counting; count after locking; READ COMMITTED; a short lock timeout
-turned into a clear "busy" answer). The critical section is three statements long:
+turned into a clear "busy" answer). On PostgreSQL the critical section is one statement, sent
+with its transaction as one string, so the lock is taken and released within one round trip
+and no Python runs while it is held:
 
-    SET LOCAL lock_timeout = '2s'                                   (before the lock)
-    UPDATE subsidy_campaign SET applicant_count += first?, last_queue_number += 1
-      WHERE id = … AND window open AND not closed by hand
-        AND applicant_count < application_cap AND city approvals < quota
-      RETURNING last_queue_number                    — takes the row lock, counts after it
-    INSERT the application (server timestamp, that queue number); dispatch the registry
-      check on commit; COMMIT                                        — releases the lock
+    BEGIN; SET LOCAL lock_timeout = '2s';
+    WITH claim AS (
+      UPDATE subsidy_campaign SET applicant_count += first?, last_queue_number += 1
+        WHERE id = … AND window open AND not closed by hand
+          AND applicant_count < application_cap AND city approvals < quota
+        RETURNING last_queue_number, clock_timestamp()      — takes the row lock, counts after it
+    ) INSERT the application (that queue number, that server time) SELECT … FROM claim;
+    COMMIT                                                  — releases the lock
 
-The UPDATE is the SELECT … FOR UPDATE and the re-count in one round trip: it waits for the
-row lock, and PostgreSQL re-evaluates its WHERE on the newest committed row once it holds it.
-Every round trip inside the lock is paid by everyone queued behind it, so there are two.
+The UPDATE is the SELECT … FOR UPDATE and the re-count in one: it waits for the row lock, and
+PostgreSQL re-evaluates its WHERE on the newest committed row once it holds it; when it
+refuses, the INSERT has no row to insert. The registry check is dispatched once it committed.
 
 The lock protects R1 (at most `application_cap` distinct members submit; a resubmission does
 not count again), R4 (nobody gets in after the cap, the quota, the window or a manual close
@@ -22,8 +25,8 @@ shut intake — resubmissions included), and the queue: numbers strictly increas
 server timestamps. R6 (one active application per member; never again after city_rejected) is
 read before the lock and held by the partial unique index `one_active_application_per_member`:
 an IntegrityError becomes the `active_application` / `city_rejected` refusal, never a 500.
-Everything slow happens before the transaction: form validation, photo decoding and
-re-encoding, writing the photo file. A lock that cannot be had within LOCK_TIMEOUT answers
+Everything slow happens before the transaction: form validation, the photo's check and
+writing the photo file (its re-encoding comes later). A lock not had within LOCK_TIMEOUT answers
 "系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
 
 `settings.INTAKE_LOCKING = False` (tests only) replaces the guarded UPDATE by read-check-write
@@ -31,6 +34,7 @@ so the control test can show the over-admission the lock prevents; `settings.INT
 (tests only) widens the gap between the count and the write to make that race deterministic.
 """
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -190,21 +194,24 @@ BUMP_COUNTERS = (
 
 
 def _claim_place(campaign: Campaign, first: bool) -> int:
-    """Lock the campaign row, re-check intake, bump the counters; return the queue number."""
+    """Lock the campaign row, re-check intake, bump the counters; return the queue number.
+    (The path of other databases; PostgreSQL claims and inserts in one statement.)"""
     now = timezone.now()
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # Before the lock is taken, so it costs nothing inside the critical section.
-            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         cur.execute(CLAIM_PLACE, [int(first), campaign.pk, now, now, campaign.pk])
         row = cur.fetchone()
     if row is None:
-        # Refused: say why from a fresh read (window first, else the cap/quota/manual close).
-        fresh = Campaign.objects.get(pk=campaign.pk)
-        intake_campaign.put(fresh)  # the next arrivals are refused before their photo is read
-        reasons = eligibility.intake_reasons(fresh, now) or [eligibility.reason("intake_closed")]
-        raise _refusal(reasons[0])
+        _refuse_from_fresh_read(campaign, now)
     return row[0]
+
+
+def _refuse_from_fresh_read(campaign: Campaign, now):
+    """The lock refused: say why from a fresh read (window first, else the cap/quota/manual
+    close)."""
+    fresh = Campaign.objects.get(pk=campaign.pk)
+    intake_campaign.put(fresh)  # the next arrivals are refused before their photo is read
+    reasons = eligibility.intake_reasons(fresh, now) or [eligibility.reason("intake_closed")]
+    raise _refusal(reasons[0])
 
 
 def _claim_place_unlocked(campaign: Campaign, first: bool) -> int:
@@ -231,38 +238,120 @@ def _insert_locked(
     if refused:
         raise _refusal(refused[0])
     first = not statuses  # R1 counts distinct members: a resubmission does not count again
-    with transaction.atomic():
-        if getattr(settings, "INTAKE_LOCKING", True):
-            queue_number = _claim_place(campaign, first)
-        else:
-            queue_number = _claim_place_unlocked(campaign, first)
-        submitted_at = timezone.now()
-        app = Application(
-            campaign=campaign,
-            member=member,
-            attempt=len(statuses) + 1,
-            union=member.union,
-            name=member.name,
-            id_number=member.id_number,
-            mobile=member.mobile,
-            kind=data["kind"],
-            study_number=data["study_number"],
-            worker_group=data["worker_group"],
-            hukou=data["hukou"],
-            job_position=data["job_position"],
-            bank_account=data["bank_account"],
-            bank_branch=data["bank_branch"],
-            bin_unknown=data.get("bin_unknown", False),
-            bank_card_photo=photo,
-            union_contact_phone=data["union_contact_phone"],
-            commitment=data["commitment"],
-            notify_opt_in=data.get("notify_opt_in", False),
-            idempotency_key=key,
-            submitted_at=submitted_at,
-            queue_number=queue_number,
-            registry_dispatched_at=submitted_at,  # the check is queued when this commits
-        )
-        app.derive_look_ups()
-        insert_instance(app)  # Application.objects.create() without compiling the INSERT
-        dispatch_check(app.pk, marked_at=submitted_at)
+    app = Application(
+        campaign=campaign,
+        member=member,
+        attempt=len(statuses) + 1,
+        union=member.union,
+        name=member.name,
+        id_number=member.id_number,
+        mobile=member.mobile,
+        kind=data["kind"],
+        study_number=data["study_number"],
+        worker_group=data["worker_group"],
+        hukou=data["hukou"],
+        job_position=data["job_position"],
+        bank_account=data["bank_account"],
+        bank_branch=data["bank_branch"],
+        bin_unknown=data.get("bin_unknown", False),
+        bank_card_photo=photo,
+        union_contact_phone=data["union_contact_phone"],
+        commitment=data["commitment"],
+        notify_opt_in=data.get("notify_opt_in", False),
+        idempotency_key=key,
+    )
+    app.derive_look_ups()
+    if not getattr(settings, "INTAKE_LOCKING", True):
+        with transaction.atomic():
+            app.queue_number = _claim_place_unlocked(campaign, first)
+            _insert_now(app)
+    elif connection.vendor == "postgresql":
+        _claim_and_insert(app, campaign, first)
+    else:
+        with transaction.atomic():
+            app.queue_number = _claim_place(campaign, first)
+            _insert_now(app)
+    # The check is queued when this commits (at once, unless a caller's transaction is open).
+    dispatch_check(app.pk, marked_at=app.registry_dispatched_at)
     return app
+
+
+def _insert_now(app: Application) -> None:
+    app.submitted_at = app.registry_dispatched_at = timezone.now()
+    insert_instance(app)  # Application.objects.create() without compiling the INSERT
+
+
+# Columns the claim fills in: the queue number, and the time, read once the lock is held.
+FROM_CLAIM = ("queue_number", "submitted_at", "registry_dispatched_at")
+
+
+@functools.cache
+def _claim_and_insert_sql() -> tuple[str, list]:
+    """CLAIM_PLACE and the INSERT of the application as one statement: the INSERT reads its
+    queue number and time from the UPDATE's RETURNING, so it inserts nothing when the UPDATE
+    refused. Returns (sql, the fields whose values follow CLAIM_PLACE's parameters)."""
+    quote = connection.ops.quote_name
+    concrete = Application._meta.concrete_fields
+    fields = [
+        f for f in concrete if not f.primary_key and not f.generated and f.name not in FROM_CLAIM
+    ]
+    columns = [quote(f.column) for f in fields] + [quote(name) for name in FROM_CLAIM]
+    claim = CLAIM_PLACE.replace(
+        "RETURNING last_queue_number", "RETURNING last_queue_number AS n, clock_timestamp() AS t"
+    )
+    sql = (
+        f"WITH claim AS ({claim}) "
+        f"INSERT INTO {quote(Application._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))}, n, t, t FROM claim "
+        "RETURNING id, stage, queue_number, submitted_at"
+    )
+    return sql, fields
+
+
+def _claim_and_insert(app: Application, campaign: Campaign, first: bool) -> None:
+    """PostgreSQL: the critical section is one statement, and no Python runs inside it.
+
+    Outside a caller's transaction (every request) BEGIN, the lock timeout, the claim-and-
+    insert and COMMIT travel to the server as one string: the campaign row is locked and
+    released within that single round trip. With the lock held across separate statements,
+    the holder had to win the interpreter back (GIL) from the threads parsing other uploads
+    between each of them — milliseconds every queued submission waited for. Inside a
+    caller's transaction (tests) the same statement runs in a savepoint."""
+    sql, fields = _claim_and_insert_sql()
+    now = timezone.now()
+    params = [int(first), campaign.pk, now, now, campaign.pk]
+    params += [f.get_db_prep_save(f.pre_save(app, True), connection) for f in fields]
+    with connection.cursor() as cur:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                cur.execute(sql, params)
+                row = cur.fetchone()
+        else:
+            row = _in_one_round_trip(cur, sql, params)
+    if row is None:
+        _refuse_from_fresh_read(campaign, now)
+    app.pk, app.stage, app.queue_number, app.submitted_at = row
+    app.registry_dispatched_at = app.submitted_at
+    app._state.adding = False
+    app._state.db = connection.alias
+
+
+def _in_one_round_trip(cur, sql: str, params: list):
+    """Run `sql` in its own transaction, sent with BEGIN and COMMIT as one string (the
+    driver binds the parameters on the client, so several statements may share a call)."""
+    from psycopg.pq import TransactionStatus
+
+    try:
+        cur.execute(f"BEGIN; SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; {sql}; COMMIT", params)
+    except BaseException:
+        # The statements after the failing one were skipped: end the transaction we opened.
+        if connection.connection.info.transaction_status != TransactionStatus.IDLE:
+            try:
+                cur.execute("ROLLBACK")
+            except Exception:  # a broken connection: Django replaces it
+                log.warning("intake: rollback after a failed claim did not complete")
+        raise
+    while cur.description is None and cur.nextset():
+        pass  # BEGIN and SET return no rows; the INSERT's RETURNING does
+    return cur.fetchone()

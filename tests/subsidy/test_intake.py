@@ -264,6 +264,11 @@ def test_a_lock_that_cannot_be_had_answers_busy_503(monkeypatch, tree, bins):
     assert r.json() == {"code": "busy", "detail": "系统繁忙，请稍后重试"}
     assert r["Retry-After"] == "3"
     assert Application.objects.count() == 0
+    # The transaction the refused claim opened was ended: the retry on the same connection
+    # is stored, as the first attempt.
+    again = post_application(client)
+    assert again.status_code == 201, again.json()
+    assert again.json()["attempt"] == 1 and Application.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -386,3 +391,13 @@ def test_a_photo_that_cannot_be_re_encoded_leaves_the_application_without_one(
     app.refresh_from_db()
     assert app.bank_card_photo == "" and uploads.path_of(rel) is None
     assert "photo_corrupt" in caplog.text and rel not in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_created_answer_is_what_its_documented_serializer_gives(api, applicant, campaign):
+    from subsidy.api.serializers import ApplicationCreatedSerializer
+
+    r = post_application(api, key="doc")
+    assert r.status_code == 201
+    app = Application.objects.get(pk=r.json()["id"])
+    assert r.json() == ApplicationCreatedSerializer(app).data
