@@ -8,12 +8,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    parser_classes,
+    permission_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from subsidy.api.auth import MemberTokenAuthentication
 from subsidy.api.errors import ApiError
+from subsidy.api.parsers import SubmissionMultiPartParser
 from subsidy.api.serializers import (
     ApplicationCreatedSerializer,
     ApplicationFormSerializer,
@@ -25,6 +31,7 @@ from subsidy.api.serializers import (
     OtpSentSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    created_body,
 )
 from subsidy.forms import ApplicationForm
 from subsidy.models import Application, Campaign
@@ -122,6 +129,7 @@ def _member(request):
 )
 @api_view(["POST"])
 @authentication_classes([MemberTokenAuthentication, SessionAuthentication])
+@parser_classes([SubmissionMultiPartParser])
 def create_application(request):
     """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
     `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""
@@ -143,7 +151,7 @@ def create_application(request):
     except intake.IntakeRefused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise ApiError(exc.code, exc.detail, status_code=exc.status_code, headers=headers)
-    body = ApplicationCreatedSerializer(app).data
+    body = created_body(app)
     return Response(body, status=200 if app.replayed else 201)
 
 
