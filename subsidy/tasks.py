@@ -56,11 +56,27 @@ def check_registry(self, application_id: int):
     raise self.retry(countdown=countdown)
 
 
+@shared_task(name="subsidy.tasks.drain_registry_queue", ignore_result=True)
+def drain_registry_queue():
+    """Sent (routed to its own queue) by the first submission of a burst: publishes a check
+    for every application the burst pushed onto the pending list (pipeline module docstring).
+    Safe to run twice or concurrently: each id is popped by one drain."""
+    from subsidy.registry import pipeline
+
+    return pipeline.drain()
+
+
 @shared_task(name="subsidy.tasks.sweep_pending_registry_checks", ignore_result=True)
 def sweep_pending_registry_checks():
     """Periodic (beat): re-dispatch stranded checks and raise the SLA alert."""
     from subsidy.registry import pipeline, sla
 
+    if not sweep_pending_registry_checks.app.conf.task_always_eager:
+        # ids whose drain could not be published wait no longer than this
+        try:
+            pipeline.drain()
+        except Exception:  # Redis down: the sweep below is what recovers from that
+            logger.warning("could not drain the registry dispatch list", exc_info=True)
     sent = pipeline.sweep()
     sla.alert_breaches()
     return sent

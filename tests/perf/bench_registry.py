@@ -238,7 +238,11 @@ def run(report):
     try:
         for c in CONCURRENCIES:
             _reset(campaign)
-            redis.Redis.from_url(broker).delete("celery")
+            # the check queue, and the hand-off's list an earlier bench left (bench_intake
+            # runs no worker): its ids would land on this bench's applications
+            redis.Redis.from_url(broker).delete(
+                "celery", "registry-dispatch", pipeline.PENDING_KEY, pipeline.DRAIN_FLAG_KEY
+            )
             logs.append(open(Path(tempfile.gettempdir()) / f"bench-registry-w{c}.log", "wb"))
             workers = [_start_worker(env, c, logs) for _ in range(2)]
             try:

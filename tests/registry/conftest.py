@@ -87,6 +87,15 @@ def sim(simulator_process, settings):
     reset_default_client()
 
 
+def own_broker_url() -> str:
+    """A Redis database of this xdist worker's own for a real broker: no other worker's Celery
+    worker takes our tasks (nor we theirs), and flushing it touches nobody else's keys."""
+    from django.conf import settings
+
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    return settings.REDIS_URL.rsplit("/", 1)[0] + f"/{12 + index % 3}"
+
+
 def record_for(app, **overrides) -> dict:
     """A registry record that passes the rules for `app` (date inside the window)."""
     record = {

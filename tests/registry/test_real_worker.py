@@ -3,6 +3,7 @@ simulator as its own process. The happy path, retries with backoff, and a worker
 (SIGKILL) in the middle of a check — the application is decided exactly once."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,17 +11,20 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
 from reviews.models import AuditRecord
-from subsidy.models import Application, ApplicationStatus
+from subsidy.models import Application, ApplicationStatus, CommitmentLetter
 from subsidy.registry import pipeline
 from subsidy.registry.pipeline import dispatch_check
+from subsidy.services import intake
 from subsidy.tasks import check_registry
-from tests.registry.conftest import add_record
+from tests.factories import MemberFactory
+from tests.registry.conftest import add_record, own_broker_url
 from tests.registry.test_faults import _use_broker
 
 pytestmark = [pytest.mark.real_celery, pytest.mark.django_db(transaction=True)]
@@ -73,9 +77,7 @@ def worker_env(django_db_setup, django_db_blocker, simulator_process, tmp_path_f
     import redis
 
     db = connection.settings_dict
-    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    # A broker database of our own: no other test's worker takes our tasks, nor we theirs.
-    broker = settings.REDIS_URL.rsplit("/", 1)[0] + f"/{12 + index % 3}"
+    broker = own_broker_url()
     redis.Redis.from_url(broker).flushdb()
     env = dict(
         os.environ,
@@ -175,3 +177,49 @@ def test_worker_killed_mid_check_loses_nothing_and_decides_once(worker, sim, pen
     assert app.registry_attempts == 2  # the redelivery found it decided, asked nobody
     assert AuditRecord.objects.filter(application=app).count() == 1
     assert Application.objects.get(pk=app.pk).status == ApplicationStatus.PENDING_GRASSROOTS
+
+
+def test_a_burst_of_submissions_is_checked_within_about_a_second(worker, sim, tree, campaign):
+    """Through the intake service, as the API submits: the first commit of the burst
+    publishes a drain (on its own queue), the burst shares it, and every application is
+    decided soon after its submission."""
+    members = [MemberFactory(union=tree.a1) for _ in range(12)]
+    letter = CommitmentLetter.objects.get(version=1)
+    numbers = [f"2024440199{n:03d}" for n in range(len(members))]
+    for m, number in zip(members, numbers, strict=True):
+        applicant = dict(name=m.name, id_number=m.id_number, kind="enrollment")
+        add_record(sim, SimpleNamespace(study_number=number, campaign=campaign, **applicant))
+    log = worker["log"]
+    seen = log.stat().st_size
+
+    apps = [
+        intake.submit(m, campaign, _submission(number, letter))
+        for m, number in zip(members, numbers, strict=True)
+    ]
+
+    for app in apps:
+        wait_decided(app, timeout=20)
+        assert app.status == ApplicationStatus.PENDING_GRASSROOTS
+        # the same order as one publish per submission: well within a second when idle
+        assert app.registry_checked_at - app.submitted_at < timedelta(seconds=5)
+    since = log.read_bytes()[seen:].decode(errors="replace")
+    received = len(re.findall(r"drain_registry_queue\[[0-9a-f-]+\] received", since))
+    assert 1 <= received < len(apps)
+
+
+def _submission(number, letter) -> dict:
+    """What ApplicationForm.submission_data() hands intake (no photo)."""
+    return {
+        "kind": "enrollment",
+        "study_number": number,
+        "worker_group": "manufacturing",
+        "hukou": "agricultural",
+        "job_position": "数控车床操作工",
+        "bank_account": "6222020000000000000",
+        "bank_branch": "中国工商银行广州天河支行",
+        "bin_unknown": True,
+        "union_contact_phone": "020-83001234",
+        "commitment": letter,
+        "notify_opt_in": False,
+        "photo": None,
+    }
