@@ -2,12 +2,14 @@
 submitting one application with a ~150 KB JPEG to gunicorn on loopback (PostgreSQL + Redis).
 
 Same run, same clients: first every client reads GET /api/v1/health/ (token auth + one query)
-for HEALTH_SECONDS, then all 6000 submit. Reports submissions/s, p50/p95/p99 latency, the
-accepted count (must be exactly 5000; the other 1000 `intake_closed`), the time to fill the
-cap, peak RSS per gunicorn worker, and health throughput.
+for HEALTH_SECONDS, then all 6000 submit, then health again for HEALTH_SECONDS; the ratio is
+taken against the mean of the two reads (this machine's speed drifts within minutes). Reports
+submissions/s, p50/p95/p99 latency, the accepted count (must be exactly 5000; the other 1000
+`intake_closed`), the time to fill the cap, peak RSS per gunicorn worker, and health
+throughput.
 
-The registry dispatch is left as in production: a Celery task queued in Redis on commit, with
-no worker running during the rush. That task also re-encodes the card photo (the request only
+The registry dispatch is left as in production: the hand-off to Redis on commit (one push, one
+drain task per burst: subsidy.registry.pipeline), with no worker running during the rush. That task also re-encodes the card photo (the request only
 verifies it): its CPU cost per photo is measured separately and reported.
 
 The load generator is `tests/perf/loadgen.py` (raw asyncio HTTP/1.1, keep-alive, pre-encoded
@@ -218,23 +220,27 @@ async def rush(tokens, photo, account):
     }
     multipart = Multipart("card_photo", "card.jpg", "image/jpeg", photo)
     connections = [Connection("127.0.0.1", PORT) for _ in range(CLIENTS)]
-    # Phase 1: the same clients (connections) read the health endpoint.
-    health_count = 0
-    stop_at = time.monotonic() + HEALTH_SECONDS
 
-    async def health_client(conn, token):
-        nonlocal health_count
-        head = get_head("/api/v1/health/", host, {"Authorization": f"Token {token}"})
-        while time.monotonic() < stop_at:
-            r = await conn.request(head)
-            assert r.status == 200, r.body[:300]
-            health_count += 1
+    # Phase 1 (and 3): the same clients (connections) read the health endpoint.
+    async def health_phase():
+        count = 0
+        stop_at = time.monotonic() + HEALTH_SECONDS
 
-    t0 = time.monotonic()
-    await asyncio.gather(
-        *(health_client(c, t) for c, t in zip(connections, tokens[:CLIENTS], strict=True))
-    )
-    health_rps = health_count / (time.monotonic() - t0)
+        async def health_client(conn, token):
+            nonlocal count
+            head = get_head("/api/v1/health/", host, {"Authorization": f"Token {token}"})
+            while time.monotonic() < stop_at:
+                r = await conn.request(head)
+                assert r.status == 200, r.body[:300]
+                count += 1
+
+        t0 = time.monotonic()
+        await asyncio.gather(
+            *(health_client(c, t) for c, t in zip(connections, tokens[:CLIENTS], strict=True))
+        )
+        return count / (time.monotonic() - t0)
+
+    health_before = await health_phase()
 
     # Phase 2: every member submits once; CLIENTS requests in flight at any time.
     queue = asyncio.Queue()
@@ -279,12 +285,15 @@ async def rush(tokens, photo, account):
 
     await asyncio.gather(*(submit_client(c) for c in connections))
     elapsed = time.monotonic() - start
+    # Phase 3: health again. This machine's speed drifts by tens of percent within minutes
+    # (a shared host): the ratio is taken against the mean of the reads around the rush.
+    health_after = await health_phase()
     for c in connections:
         await c.close()
     RETRIES.update(retries)
     if samples or retries:
         print(f"   retries {retries}; unexpected answers {samples}", flush=True)
-    return health_rps, latencies, outcomes, elapsed, filled_at
+    return (health_before, health_after), latencies, outcomes, elapsed, filled_at
 
 
 def _settle(limit=1.5, wait_at_most=120):
@@ -312,7 +321,7 @@ def run(report):
     private_root = tempfile.mkdtemp(prefix="bench-intake-")
     proc = start_gunicorn(private_root)
     try:
-        health_rps, latencies, outcomes, elapsed, filled_at = asyncio.run(
+        health, latencies, outcomes, elapsed, filled_at = asyncio.run(
             rush(tokens, photo, ICBC_DEBIT)
         )
         rss = [peak_rss_mb(pid) for pid in worker_pids(proc.pid)]
@@ -327,8 +336,14 @@ def run(report):
     area = "intake"
     report.row(area, "host load average before the rush, 1 min (2 cores)", load_before)
     report.row(area, "photo size", round(len(photo) / 1024, 1), "KB", "~150")
+    health_rps = statistics.mean(health)
     report.row(
-        area, "health throughput (same clients)", health_rps, "req/s", "", f"{CLIENTS} clients"
+        area,
+        "health throughput (same clients), mean of before and after the rush",
+        health_rps,
+        "req/s",
+        "",
+        f"{CLIENTS} clients: {health[0]:.0f} before, {health[1]:.0f} after",
     )
     report.row(area, "submissions throughput", submit_rps, "req/s", f">= {0.5 * health_rps:.0f}")
     report.row(area, "submit/health ratio", submit_rps / health_rps, "", ">= 0.5")
