@@ -46,7 +46,7 @@ from django.utils import timezone
 from subsidy.models import Application, Campaign
 from subsidy.refcache import intake_campaign
 from subsidy.registry.pipeline import dispatch_check
-from subsidy.services import eligibility, uploads
+from subsidy.services import eligibility, prepared, uploads
 from subsidy.services.bulk_rows import insert_instance
 
 log = logging.getLogger(__name__)
@@ -299,13 +299,20 @@ def _claim_and_insert_sql() -> tuple[str, list]:
     claim = CLAIM_PLACE.replace(
         "RETURNING last_queue_number", "RETURNING last_queue_number AS n, clock_timestamp() AS t"
     )
+    # Each value cast to its column's type (without a length: a cast would cut, not refuse),
+    # as a prepared statement's parameters in a SELECT list have no type of their own.
+    values = [f"%s::{_unbounded(f.cast_db_type(connection))}" for f in fields]
     sql = (
         f"WITH claim AS ({claim}) "
         f"INSERT INTO {quote(Application._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(['%s'] * len(fields))}, n, t, t FROM claim "
+        f"SELECT {', '.join(values)}, n, t, t FROM claim "
         "RETURNING id, stage, queue_number, submitted_at"
     )
     return sql, fields
+
+
+def _unbounded(db_type: str) -> str:
+    return "varchar" if db_type.startswith("varchar(") else db_type
 
 
 def _claim_and_insert(app: Application, campaign: Campaign, first: bool) -> None:
@@ -321,6 +328,7 @@ def _claim_and_insert(app: Application, campaign: Campaign, first: bool) -> None
     now = timezone.now()
     params = [int(first), campaign.pk, now, now, campaign.pk]
     params += [f.get_db_prep_save(f.pre_save(app, True), connection) for f in fields]
+    sql, params = prepared.statement("claim_and_insert", sql, params)
     with connection.cursor() as cur:
         if connection.in_atomic_block:
             with transaction.atomic():
