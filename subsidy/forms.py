@@ -2,10 +2,12 @@
 
 `ApplicationForm` is the one validator of the submitted fields: the web page binds it to
 request.POST / FILES and the API binds it to request.data / FILES, so both refuse the same
-input with the same Chinese message and code. The photo is verified and re-encoded here (in
-memory, outside any lock); `services.intake.submit` stores it and counts the application.
+input with the same Chinese message and code. The photo is verified here (in memory, outside
+any lock); `services.intake.submit` stores it and counts the application, and the registry
+check re-encodes it.
 """
 
+import copy
 import unicodedata
 
 from django import forms
@@ -16,6 +18,65 @@ from subsidy.services import bank, uploads
 from unions.validators import clean_contact_phone, normalise_input
 
 NUMBER_MIN, NUMBER_MAX = 6, 32
+
+
+class CheapCopy:
+    """Django deep-copies a form's fields for every form instance; for the application form
+    that was ~0.4 ms of CPU, a tenth of a submission's Python under the opening rush's load
+    (py-spy on a gunicorn worker, bench_intake), nearly all of it in `copy.copy`'s generic
+    reduce protocol. This makes the same copy as Django's Field / Widget / ChoiceField /
+    ChoiceWidget `__deepcopy__` — the field with its own widget, widget attrs, error
+    messages, validators and choices — by copying the instance dicts directly.
+    tests/subsidy/test_form_validation.py holds the copies independent."""
+
+    def __deepcopy__(self, memo):
+        result = _shallow(self)
+        memo[id(self)] = result
+        widget = result.widget = _shallow(self.widget)
+        widget.attrs = self.widget.attrs.copy()
+        if "choices" in widget.__dict__:
+            widget.choices = copy.copy(self.widget.choices)
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
+        if "_choices" in self.__dict__:
+            result._choices = _copy_choices(self._choices, memo)
+        return result
+
+
+def _copy_choices(choices, memo):
+    """Flat (value, label) pairs are immutable: a new list of them is a deep copy. Groups,
+    or choices of any other shape, are deep-copied as Django does."""
+    if isinstance(choices, list) and all(
+        isinstance(c, tuple) and not isinstance(c[1], list | tuple) for c in choices
+    ):
+        return list(choices)
+    return copy.deepcopy(choices, memo)
+
+
+def _shallow(obj):
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+class CharField(CheapCopy, forms.CharField):
+    pass
+
+
+class ChoiceField(CheapCopy, forms.ChoiceField):
+    pass
+
+
+class BooleanField(CheapCopy, forms.BooleanField):
+    pass
+
+
+class FileField(CheapCopy, forms.FileField):
+    pass
+
+
+class IntegerField(CheapCopy, forms.IntegerField):
+    pass
 
 
 def number_warnings(raw: str) -> list[dict]:
@@ -33,68 +94,66 @@ def number_warnings(raw: str) -> list[dict]:
 
 
 class ApplicationForm(forms.Form):
-    kind = forms.ChoiceField(
+    kind = ChoiceField(
         label="申领类型",
         choices=ApplicationType.choices,
         widget=forms.RadioSelect(attrs={"class": "weui-check"}),
         error_messages={"required": "请选择申领类型", "invalid_choice": "请选择申领类型"},
     )
-    study_number = forms.CharField(
+    study_number = CharField(
         label="学信网学籍学号 / 毕业证书编号",
         max_length=64,
         strip=False,
         error_messages={"required": "请填写学籍学号或毕业证书编号", "max_length": "编号过长"},
     )
-    confirm_number = forms.BooleanField(
-        label="我已核对编号，与学信网/证书上完全一致", required=False
-    )
-    worker_group = forms.ChoiceField(
+    confirm_number = BooleanField(label="我已核对编号，与学信网/证书上完全一致", required=False)
+    worker_group = ChoiceField(
         label="所属职工群体",
         choices=WorkerGroup.choices,
         widget=forms.RadioSelect(attrs={"class": "weui-check"}),
         error_messages={"required": "请选择所属职工群体", "invalid_choice": "请选择所属职工群体"},
     )
-    hukou = forms.ChoiceField(
+    hukou = ChoiceField(
         label="户籍",
         choices=Hukou.choices,
         widget=forms.RadioSelect(attrs={"class": "weui-check"}),
         error_messages={"required": "请选择户籍", "invalid_choice": "请选择户籍"},
     )
-    job_position = forms.CharField(
+    job_position = CharField(
         label="工作岗位",
         max_length=100,
         error_messages={"required": "请填写工作岗位", "max_length": "工作岗位不超过 100 个字"},
     )
-    bank_account = forms.CharField(
+    bank_account = CharField(
         label="银行账号", max_length=40, error_messages={"required": "请填写银行账号"}
     )
-    confirm_unknown_bin = forms.BooleanField(
+    confirm_unknown_bin = BooleanField(
         label="我确认该卡号是本人的中国工商银行借记卡", required=False
     )
-    bank_branch = forms.CharField(
+    bank_branch = CharField(
         label="开户支行",
         max_length=100,
         error_messages={"required": "请填写开户支行", "max_length": "开户支行不超过 100 个字"},
     )
-    card_photo = forms.FileField(
+    card_photo = FileField(
         label="银行卡照片",
         allow_empty_file=True,
         required=False,  # checked in clean_card_photo with our own code and message
     )
-    union_contact_phone = forms.CharField(
+    union_contact_phone = CharField(
         label="所属工会联系人电话", max_length=32, error_messages={"required": "请填写联系电话"}
     )
-    confirm_identity = forms.BooleanField(
+    confirm_identity = BooleanField(
         label="我确认以上本人信息及工会信息无误",
         error_messages={"required": "请确认本人信息及工会信息"},
     )
-    commitment_version = forms.IntegerField(
+    commitment_version = IntegerField(
         widget=forms.HiddenInput, error_messages={"required": "请阅读承诺书"}
     )
-    accept_commitment = forms.BooleanField(
+    accept_commitment = BooleanField(
         label="我已阅读并同意《承诺书》", error_messages={"required": "请阅读并同意《承诺书》"}
     )
-    notify_opt_in = forms.BooleanField(label="授权“微信通知提醒”申领进度", required=False)
+    notify_opt_in = BooleanField(label="授权“微信通知提醒”申领进度", required=False)
 
     # Machine codes of Django's own field errors, per field.
     REQUIRED_CODES = {

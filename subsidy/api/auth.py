@@ -11,7 +11,7 @@ backend's and each field's converters: dates made aware on SQLite, the ID number
 linked the way select_related links them."""
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -58,19 +58,20 @@ def _plan():
     return _PLAN
 
 
-def _build(model, attnames, converters, values):
+def _build(db, model, attnames, converters, values):
     values = list(values)
     for i, col, functions in converters:
         for convert in functions:
-            values[i] = convert(values[i], col, connection)
-    return model.from_db(connection.alias, attnames, values)
+            values[i] = convert(values[i], col, db)
+    return model.from_db(db.alias, attnames, values)
 
 
 def read_token(key: str):
     """The token with its user, and the user's member with its union (or no member), in one
     query; None when no such token."""
     sql, shapes = _plan()
-    with connection.cursor() as cur:
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's (the `connection` proxy looks it up)
+    with db.cursor() as cur:
         prepared.execute(cur, "member_token", sql, [key])
         row = cur.fetchone()
     if row is None:
@@ -79,7 +80,7 @@ def read_token(key: str):
     for model, attnames, converters in shapes:
         end = start + len(attnames)
         part = row[start:end]
-        objects.append(None if part[0] is None else _build(model, attnames, converters, part))
+        objects.append(None if part[0] is None else _build(db, model, attnames, converters, part))
         start = end
     token, user, member, union = objects
     token.user = user

@@ -40,7 +40,14 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from subsidy.models import Application, Campaign
@@ -326,26 +333,27 @@ def _claim_and_insert(app: Application, campaign: Campaign, first: bool) -> None
     caller's transaction (tests) the same statement runs in a savepoint."""
     sql, fields = _claim_and_insert_sql()
     now = timezone.now()
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's: every `connection.x` is a look-up
     params = [int(first), campaign.pk, now, now, campaign.pk]
-    params += [f.get_db_prep_save(f.pre_save(app, True), connection) for f in fields]
+    params += [f.get_db_prep_save(f.pre_save(app, True), db) for f in fields]
     sql, params = prepared.statement("claim_and_insert", sql, params)
-    with connection.cursor() as cur:
-        if connection.in_atomic_block:
+    with db.cursor() as cur:
+        if db.in_atomic_block:
             with transaction.atomic():
                 cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                 cur.execute(sql, params)
                 row = cur.fetchone()
         else:
-            row = _in_one_round_trip(cur, sql, params)
+            row = _in_one_round_trip(db, cur, sql, params)
     if row is None:
         _refuse_from_fresh_read(campaign, now)
     app.pk, app.stage, app.queue_number, app.submitted_at = row
     app.registry_dispatched_at = app.submitted_at
     app._state.adding = False
-    app._state.db = connection.alias
+    app._state.db = db.alias
 
 
-def _in_one_round_trip(cur, sql: str, params: list):
+def _in_one_round_trip(db, cur, sql: str, params: list):
     """Run `sql` in its own transaction, sent with BEGIN and COMMIT as one string (the
     driver binds the parameters on the client, so several statements may share a call)."""
     from psycopg.pq import TransactionStatus
@@ -354,7 +362,7 @@ def _in_one_round_trip(cur, sql: str, params: list):
         cur.execute(f"BEGIN; SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; {sql}; COMMIT", params)
     except BaseException:
         # The statements after the failing one were skipped: end the transaction we opened.
-        if connection.connection.info.transaction_status != TransactionStatus.IDLE:
+        if db.connection.info.transaction_status != TransactionStatus.IDLE:
             try:
                 cur.execute("ROLLBACK")
             except Exception:  # a broken connection: Django replaces it

@@ -17,25 +17,29 @@ databases (SQLite in development) run the SQL as it is.
 import weakref
 import zlib
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 # psycopg connection → names prepared on it (a reconnect starts with none)
 _prepared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_names: dict = {}  # sql → its statement's name (a changed statement gets a new name)
 
 
 def statement(name: str, sql: str, params: list) -> tuple[str, list]:
     """(sql, params) to run `sql` as the prepared statement `name` on the current connection,
     preparing it first if this connection has not. On other databases: `sql` itself."""
-    if connection.vendor != "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's (the `connection` proxy looks it up)
+    if db.vendor != "postgresql":
         return sql, params
-    connection.ensure_connection()
-    name = f"{name}_{zlib.crc32(sql.encode()):08x}"  # a changed statement gets a new name
-    names = _prepared.setdefault(connection.connection, set())
+    db.ensure_connection()
+    name = _names.get(sql) or _names.setdefault(sql, f"{name}_{zlib.crc32(sql.encode()):08x}")
+    names = _prepared.get(db.connection)
+    if names is None:
+        names = _prepared[db.connection] = set()
     if name not in names:
         numbered = sql
         for i in range(1, sql.count("%s") + 1):
             numbered = numbered.replace("%s", f"${i}", 1)
-        with connection.cursor() as cur:
+        with db.cursor() as cur:
             cur.execute(f"PREPARE {name} AS {numbered}")
         names.add(name)
     return f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params

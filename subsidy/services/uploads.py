@@ -97,7 +97,7 @@ def _check_jpeg_complete(image, data: bytes) -> None:
     in the registry check, seconds later: libjpeg decodes most of it with a warning; what it
     cannot decode is logged and the application shows no photo (未上传) to its reviewer."""
     scan_start = image.fp.tell()
-    if data.find(b"\xff\xd9", scan_start) < 0:
+    if data.rfind(b"\xff\xd9") < scan_start:  # from the end: the marker is found at once
         raise UploadError("photo_corrupt", "银行卡照片已损坏或不完整，请重新拍摄上传")
 
 

@@ -184,3 +184,32 @@ def test_a_forged_form_token_is_refused(client, applicant, campaign):
 def test_png_named_jpg_submits_and_is_stored_as_jpeg(api, applicant, campaign):
     r = post_application(api, card_photo=photo("card.jpg", image_bytes("PNG"), "image/jpeg"))
     assert r.status_code == 201
+
+
+@pytest.mark.django_db
+def test_each_form_has_its_own_copy_of_every_field():
+    """CheapCopy (subsidy.forms) copies the fields as Django's deepcopy does: a change to one
+    form's field, widget, attrs, messages, validators or choices stays in that form."""
+    from subsidy.forms import ApplicationForm
+
+    one, two = ApplicationForm(), ApplicationForm()
+    base = ApplicationForm.base_fields
+    for name, field in one.fields.items():
+        other = two.fields[name]
+        assert field is not other and field is not base[name]
+        assert field.widget is not other.widget and field.widget is not base[name].widget
+        assert field.widget.attrs is not other.widget.attrs
+        assert field.error_messages is not other.error_messages
+        assert field.validators is not other.validators
+        assert type(field) is type(base[name]) and type(field.widget) is type(base[name].widget)
+    one.fields["job_position"].widget.attrs["class"] = "changed"
+    one.fields["job_position"].error_messages["required"] = "changed"
+    one.fields["job_position"].validators.append(lambda value: None)
+    one.fields["kind"].choices = [("x", "x")]
+    one.fields["kind"].widget.choices.append(("y", "y"))
+    assert "class" not in two.fields["job_position"].widget.attrs
+    assert two.fields["job_position"].error_messages["required"] == "请填写工作岗位"
+    assert len(two.fields["job_position"].validators) == len(base["job_position"].validators)
+    assert [v for v, _ in two.fields["kind"].choices] == [v for v, _ in base["kind"].choices]
+    assert ("y", "y") not in list(two.fields["kind"].widget.choices)
+    assert ("y", "y") not in list(ApplicationForm().fields["kind"].widget.choices)
