@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from django.db import connection
 from django.utils import timezone
 
-from payouts.services.ledger import granted_year
+from payouts.services.ledger import _granted_year_sql, granted_year
 from subsidy.models import RETRYABLE_STATUSES, Application, ApplicationStatus, Campaign
 from subsidy.services import prepared
 
@@ -80,6 +80,26 @@ def attempt_statuses(member, campaign: Campaign) -> list:
         return [row[0] for row in cur.fetchall()]
 
 
+def submission_facts(member, campaign: Campaign) -> tuple[list, int | None]:
+    """What a submission's entry check reads, in one round trip on PostgreSQL: the statuses
+    of the member's attempts in the campaign (R6) and the year of an earlier grant (R5)."""
+    if connection.vendor != "postgresql":
+        return attempt_statuses(member, campaign), granted_year(member.id_hmac, campaign)
+    params = [member.pk, campaign.pk, member.id_hmac, member.id_hmac, campaign.pk, campaign.pk]
+    with connection.cursor() as cur:
+        prepared.execute(cur, "submission_facts", _submission_facts_sql(), params)
+        statuses, year = cur.fetchone()
+    return statuses, year
+
+
+@functools.cache
+def _submission_facts_sql() -> str:
+    return (
+        f"SELECT ARRAY({_attempt_statuses_sql()}), "
+        f"({_granted_year_sql().strip().removesuffix(';')})"
+    )
+
+
 @functools.cache
 def _attempt_statuses_sql() -> str:
     table = Application._meta.db_table
@@ -102,13 +122,22 @@ def reasons_from_statuses(statuses) -> list[Reason]:
     return out
 
 
+_UNREAD = object()
+
+
 def check(
-    member, campaign: Campaign | None, now=None, check_quota=True, statuses=None
+    member,
+    campaign: Campaign | None,
+    now=None,
+    check_quota=True,
+    statuses=None,
+    granted=_UNREAD,
 ) -> list[Reason]:
     """All reasons why `member` may not apply in `campaign` now; empty means eligible.
     `check_quota=False`: the submission's pre-check, whose quota count the intake lock repeats
     (`intake.CLAIM_PLACE`) — one query less per submission in the opening rush.
-    `statuses`: the member's attempts in the campaign, when the caller has read them."""
+    `statuses`, `granted`: the member's attempts in the campaign and the year of an earlier
+    grant (or None), when the caller has read them (`submission_facts`)."""
     if campaign is None:
         return [reason("no_campaign")]
     if member is None:
@@ -120,7 +149,9 @@ def check(
         out.append(reason("union_not_eligible"))
     out.extend(intake_reasons(campaign, now, check_quota=check_quota))
     # R5: the lifetime ledger (imported years included), or a grant in another campaign.
-    year = granted_year(member.id_hmac, exclude_campaign=campaign)
+    year = (
+        granted_year(member.id_hmac, exclude_campaign=campaign) if granted is _UNREAD else granted
+    )
     if year is not None:
         out.append(reason("already_granted", year=year))
     if statuses is None:

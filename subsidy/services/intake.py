@@ -108,8 +108,10 @@ def precheck(member, campaign: Campaign, idempotency_key: str | None = None):
     the idempotency key is looked up only then: a first request costs no look-up.
     Otherwise returns a `Prechecked`. Not a guarantee: submit() re-counts under the lock."""
     key = (idempotency_key or "")[:64]
-    statuses = eligibility.attempt_statuses(member, campaign)
-    reasons = eligibility.check(member, campaign, check_quota=False, statuses=statuses)
+    statuses, granted = eligibility.submission_facts(member, campaign)
+    reasons = eligibility.check(
+        member, campaign, check_quota=False, statuses=statuses, granted=granted
+    )
     if reasons:
         replay = find_replay(member, key)
         if replay is not None:

@@ -172,3 +172,23 @@ def test_apply_page_lists_all_reasons(client, tree, campaign):
     assert "开始申领" not in html
     # The form itself is closed to them too.
     assert client.get("/apply/form/").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("granted", [False, True])
+def test_the_submissions_one_read_gives_what_the_two_reads_give(applicant, campaign, granted):
+    """submission_facts (one round trip) agrees with attempt_statuses and granted_year."""
+    from payouts.services.ledger import granted_year
+    from subsidy.services import eligibility
+    from tests.factories import ApplicationFactory
+
+    ApplicationFactory(campaign=campaign, member=applicant, status="chsi_failed")
+    if granted:
+        from payouts.models import GrantLedger
+
+        GrantLedger.objects.create(
+            id_hmac=applicant.id_hmac, name=applicant.name, year=2021, amount_cny="1500.00"
+        )
+    statuses, year = eligibility.submission_facts(applicant, campaign)
+    assert statuses == eligibility.attempt_statuses(applicant, campaign) == ["chsi_failed"]
+    assert year == granted_year(applicant.id_hmac, campaign) == (2021 if granted else None)

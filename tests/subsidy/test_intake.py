@@ -110,7 +110,7 @@ def test_a_first_submission_reads_the_members_attempts_once(api, applicant, camp
         q["sql"]
         for q in queries.captured_queries
         # prepared on PostgreSQL (subsidy.services.prepared), as written elsewhere
-        if q["sql"].startswith(("EXECUTE attempt_statuses_", "SELECT status FROM subsidy_app"))
+        if q["sql"].startswith(("EXECUTE submission_facts_", "SELECT status FROM subsidy_app"))
     ]
     assert len(attempts) == 1, attempts
     looked_up_key = [q["sql"] for q in queries.captured_queries if "idempotency_key" in q["sql"]]

@@ -14,16 +14,28 @@ postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PREPARE is PostgreSQL's"
 )
 
-HOT = ("member_token", "attempt_statuses", "granted_year", "claim_and_insert")
+HOT = ("member_token", "submission_facts", "claim_and_insert")
 
 
 @postgres_only
-def test_a_submission_runs_its_hot_statements_prepared(api, applicant, campaign):
-    post_application(api, key="warm")  # prepares them on this connection
+def test_a_submission_runs_three_statements_all_prepared(api, applicant, campaign, settings):
+    """As in production: the reference data and the campaign come from the process's copy.
+    (In the tests' own transaction the claim runs in a savepoint, after its SET LOCAL; in a
+    request those travel in the claim's one string.)"""
+    from subsidy import refcache
+
+    settings.REFERENCE_CACHE_SECONDS, settings.CAMPAIGN_CACHE_SECONDS = 60, 5
+    for cache in (refcache.bin_table, refcache.current_commitment, refcache.intake_campaign):
+        cache.clear()
+    post_application(api, key="warm")  # prepares them on this connection, fills the copies
     Application.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
         assert post_application(api, key="second").status_code == 201
-    sqls = [q["sql"] for q in queries.captured_queries]
+    for cache in (refcache.bin_table, refcache.current_commitment, refcache.intake_campaign):
+        cache.clear()
+    bookkeeping = ("SAVEPOINT", "RELEASE SAVEPOINT", "SET LOCAL")
+    sqls = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(bookkeeping)]
+    assert len(sqls) == 3, sqls  # the token; the attempts and the grant ledger; the claim
     executed = [name for name in HOT if any(f"EXECUTE {name}_" in sql for sql in sqls)]
     assert executed == list(HOT)
     assert not any(sql.startswith("PREPARE") for sql in sqls)  # prepared once per connection
