@@ -11,10 +11,14 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
+    content_negotiation_class,
     parser_classes,
     permission_classes,
+    renderer_classes,
 )
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from subsidy.api.auth import MemberTokenAuthentication
@@ -39,6 +43,15 @@ from subsidy.refcache import intake_campaign
 from subsidy.request_context import client_ip
 from subsidy.services import eligibility, intake, otp, progress
 from unions.models import Member
+
+
+class JsonOnly(DefaultContentNegotiation):
+    """The submission answers JSON to every client, whatever its Accept header (after DRF's
+    own recipe, IgnoreClientContentNegotiation): no 406, and no parsing of the header for each
+    of the rush's submissions. The request body's parser is chosen as usual."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def _otp_error(exc: otp.OtpError) -> ApiError:
@@ -130,6 +143,8 @@ def _member(request):
 @api_view(["POST"])
 @authentication_classes([MemberTokenAuthentication, SessionAuthentication])
 @parser_classes([SubmissionMultiPartParser])
+@renderer_classes([JSONRenderer])
+@content_negotiation_class(JsonOnly)
 def create_application(request):
     """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
     `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""

@@ -402,3 +402,24 @@ def test_the_created_answer_is_what_its_documented_serializer_gives(api, applica
     assert r.status_code == 201
     app = Application.objects.get(pk=r.json()["id"])
     assert r.json() == ApplicationCreatedSerializer(app).data
+
+
+@pytest.mark.django_db
+def test_the_submission_answers_json_whatever_the_client_accepts(api, applicant, campaign):
+    from tests.subsidy.conftest import form_data
+
+    def post(key):
+        data = {**form_data(), "card_photo": photo()}
+        return api.post(
+            "/api/v1/applications/",
+            data,
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY=key,
+            HTTP_ACCEPT="text/html",
+        )
+
+    r = post("html")
+    assert r.status_code == 201 and r["Content-Type"] == "application/json"
+    refused = post("html-2")
+    assert refused.status_code == 409 and refused["Content-Type"] == "application/json"
+    assert refused.json()["code"] == "active_application"
