@@ -3,6 +3,7 @@
 Every error names the field in Chinese and carries a machine code.
 """
 
+import functools
 import unicodedata
 
 import phonenumbers
@@ -57,8 +58,13 @@ def clean_mobile(value: str) -> str:
     return str(number.national_number)
 
 
+@functools.lru_cache(maxsize=4096)
 def clean_contact_phone(value: str) -> str:
-    """A mainland mobile, or a Guangzhou (020) landline."""
+    """A mainland mobile, or a Guangzhou (020) landline.
+
+    Kept per process for the last 4096 inputs (a refusal is not kept: it raises): the
+    members of one union give its one contact phone, and phonenumbers' parse costs ~0.3 ms of
+    the opening rush's CPU per submission."""
     raw = normalise_input(value).replace(" ", "").replace("-", "")
     if not raw:
         raise ValidationError("请填写联系电话", code="phone_required")

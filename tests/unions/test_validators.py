@@ -83,3 +83,22 @@ def test_contact_phone_accepts_a_guangzhou_landline_or_a_mobile():
     assert clean_contact_phone("020-83001234") == "020-83001234"
     assert clean_contact_phone("13900000001") == "13900000001"
     assert _code(clean_contact_phone, "0755-83001234") == "phone_invalid"
+
+
+def test_a_contact_phone_is_parsed_once_and_a_refusal_every_time():
+    from unittest import mock
+
+    from unions import validators
+
+    validators.clean_contact_phone.cache_clear()
+    with mock.patch.object(
+        validators.phonenumbers, "parse", wraps=validators.phonenumbers.parse
+    ) as parse:
+        assert validators.clean_contact_phone("020-8300 1234") == "020-83001234"
+        assert validators.clean_contact_phone("020-8300 1234") == "020-83001234"
+        assert parse.call_count == 1
+        for _ in range(2):
+            with pytest.raises(ValidationError) as exc:
+                validators.clean_contact_phone("12345")
+            assert exc.value.code == "phone_invalid"
+        assert parse.call_count == 3  # refusals are not kept
