@@ -1,10 +1,10 @@
 """Server-side prepared statements for the few statements every submission runs.
 
 Django sends each query as text with its values bound on the client, so PostgreSQL parses
-and plans it every time. For the submission's four statements (the token join, the member's
-attempts, the grant ledger, the claim-and-insert) planning cost ~1.3 ms of the server's CPU
-per submission — a fifth of what the server spent on one — in the opening rush, where the
-web processes and PostgreSQL share two cores (bench_intake). Here each is prepared once per
+and plans it every time. For a submission's statements (the token join, the member's attempts
+with the grant ledger, the claim-and-insert) planning cost ~1.3 ms of the server's CPU per
+submission — a fifth of what the server spent on one — in the opening rush, where the web
+processes and PostgreSQL share two cores (bench_intake). Here each is prepared once per
 connection (`PREPARE name AS …`, non-transactional, kept until the connection closes) and
 then run as `EXECUTE name(values)`: the values are still bound on the client, so an EXECUTE
 may share a string with other statements (intake's one-round-trip transaction).
