@@ -56,13 +56,15 @@ class IntakeCampaign:
 
     Nothing the rules decide rests on this copy. The intake lock (`intake.CLAIM_PLACE`)
     re-reads the window, the cap, the quota and a manual close from the locked row; the copy
-    only lets the entry check refuse early. So that it never refuses wrongly:
+    only lets the entry check refuse early. So that it does not refuse wrongly:
     - it expires no later than the next moment the answer could change by the clock alone:
       the current campaign's opening or closing, or another campaign's opening — at 10:00:00
       nobody is told 未开始 by a copy read at 09:59:58;
     - a save or delete of a campaign in this process clears it (signals below), and so does a
-      refusal by the lock (`intake._claim_place` puts the fresh row in), so late arrivals are
-      refused before their photo is read once the cap is reached.
+      refusal by the lock (`intake._refuse_from_fresh_read` puts the fresh row in), so late
+      arrivals are refused before their photo is read once the cap is reached.
+    An edit made in another process (a manual close lifted, a cap raised in the admin)
+    reaches this one within CAMPAIGN_CACHE_SECONDS.
     Callers get their own shallow copy: the cached instance is shared by threads."""
 
     def __init__(self):
