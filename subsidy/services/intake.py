@@ -54,7 +54,6 @@ from subsidy.models import Application, Campaign
 from subsidy.refcache import intake_campaign
 from subsidy.registry.pipeline import dispatch_check
 from subsidy.services import eligibility, prepared, uploads
-from subsidy.services.bulk_rows import insert_instance
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +286,7 @@ def _insert_locked(
 
 def _insert_now(app: Application) -> None:
     app.submitted_at = app.registry_dispatched_at = timezone.now()
-    insert_instance(app)  # Application.objects.create() without compiling the INSERT
+    app.save(force_insert=True)
 
 
 # Columns the claim fills in: the queue number, and the time, read once the lock is held.
