@@ -12,7 +12,6 @@ RUN DJANGO_SECRET_KEY=build-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz
 RUN useradd --system --uid 1000 app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-# One process per core × 8 threads (2 × 8 on 2 cores): the shape bench_intake measures for
-# the opening rush. Set --workers to the cores of the host.
-CMD ["gunicorn", "subsidy.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", \
-     "--worker-class", "gthread", "--threads", "8", "--keep-alive", "30", "--access-logfile", "-"]
+# The server's shape is in gunicorn.conf.py (one process per core × 8 threads, the shape
+# bench_intake measures for the opening rush): set WEB_CONCURRENCY to the cores of the host.
+CMD ["gunicorn", "subsidy.wsgi", "--access-logfile", "-"]

@@ -48,6 +48,45 @@ WORKERS = int(os.environ.get("BENCH_INTAKE_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_INTAKE_THREADS", "8"))
 ROOT = Path(__file__).resolve().parents[2]
 RETRIES: dict = {}
+CPU: dict = {}
+GUNICORN_WORKERS: list = []
+HEALTH_CPU: list = []  # CPU deltas of the two health reads
+HEALTH_COUNTS: list = []
+TIMELINE: list = []
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """user+sys seconds of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _cpu_snapshot() -> dict:
+    """CPU seconds so far of the load generator, the gunicorn workers, PostgreSQL's processes,
+    Redis, and the whole machine (from /proc/stat: busy = all but idle and iowait)."""
+    by = {
+        "load generator": time.process_time(),
+        "gunicorn workers": 0.0,
+        "postgres": 0.0,
+        "redis": 0.0,
+    }
+    for pid in GUNICORN_WORKERS:
+        by["gunicorn workers"] += _proc_cpu(pid)
+    for name in ("postgres", "redis-server"):
+        out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout
+        key = "redis" if name == "redis-server" else name
+        by[key] = sum(_proc_cpu(int(p)) for p in out.split())
+    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    by["machine"] = (sum(cpu) - cpu[3] - cpu[4]) / CLK_TCK
+    return by
+
+
+def _cpu_delta(before: dict, after: dict) -> dict:
+    return {k: after[k] - before[k] for k in before}
 
 
 def card_jpeg(target=150_000) -> bytes:
@@ -151,23 +190,21 @@ def start_gunicorn(private_root: str):
         "LOG_LEVEL": "WARNING",
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }
+    # The production settings (gunicorn.conf.py: gthread, keep-alive, SO_REUSEPORT) with this
+    # bench's address and shape.
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"),
         "subsidy.wsgi",
+        "-c",
+        str(ROOT / "gunicorn.conf.py"),
         "-b",
         f"127.0.0.1:{PORT}",
         "-w",
         str(WORKERS),
-        "-k",
-        "gthread",
         "--threads",
         str(THREADS),
-        "--backlog",
-        "2048",
         "--timeout",
         "60",
-        "--keep-alive",
-        "30",
         "--log-level",
         "warning",
     ]
@@ -238,9 +275,12 @@ async def rush(tokens, photo, account):
         await asyncio.gather(
             *(health_client(c, t) for c, t in zip(connections, tokens[:CLIENTS], strict=True))
         )
+        HEALTH_COUNTS.append(count)
         return count / (time.monotonic() - t0)
 
+    cpu0 = _cpu_snapshot()
     health_before = await health_phase()
+    HEALTH_CPU.append(_cpu_delta(cpu0, _cpu_snapshot()))
 
     # Phase 2: every member submits once; CLIENTS requests in flight at any time.
     queue = asyncio.Queue()
@@ -276,6 +316,7 @@ async def rush(tokens, photo, account):
                     continue
                 break
             latencies.append(time.monotonic() - t)
+            TIMELINE.append((t - start, latencies[-1], r.status))
             if r.status not in (200, 201, 409) and len(samples) < 5:
                 samples.append((r.status, r.body[:300]))
             code = str(r.status) if r.status == 201 else r.json().get("code", r.status)
@@ -283,11 +324,15 @@ async def rush(tokens, photo, account):
             if r.status == 201 and outcomes["201"] == CAP:
                 filled_at = time.monotonic() - start
 
+    cpu0 = _cpu_snapshot()
     await asyncio.gather(*(submit_client(c) for c in connections))
     elapsed = time.monotonic() - start
+    CPU.update(_cpu_delta(cpu0, _cpu_snapshot()))
     # Phase 3: health again. This machine's speed drifts by tens of percent within minutes
     # (a shared host): the ratio is taken against the mean of the reads around the rush.
+    cpu0 = _cpu_snapshot()
     health_after = await health_phase()
+    HEALTH_CPU.append(_cpu_delta(cpu0, _cpu_snapshot()))
     for c in connections:
         await c.close()
     RETRIES.update(retries)
@@ -320,6 +365,7 @@ def run(report):
     load_before = _settle()
     private_root = tempfile.mkdtemp(prefix="bench-intake-")
     proc = start_gunicorn(private_root)
+    GUNICORN_WORKERS[:] = worker_pids(proc.pid)
     try:
         health, latencies, outcomes, elapsed, filled_at = asyncio.run(
             rush(tokens, photo, ICBC_DEBIT)
@@ -329,6 +375,7 @@ def run(report):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         shutil.rmtree(private_root, ignore_errors=True)
+    _timeline_summary()
     stored = Application.objects.count()
     campaign = Campaign.objects.get()
     submit_rps = len(latencies) / elapsed
@@ -354,6 +401,34 @@ def run(report):
         "",
         "0",
     )
+    if CPU and HEALTH_CPU:
+        # The throughput ratio drifts with the machine's speed of the minute; CPU time per
+        # request (the whole machine's busy time, and per process) is steadier.
+        n_health = sum(HEALTH_COUNTS)
+        h = {k: sum(d[k] for d in HEALTH_CPU) / n_health * 1000 for k in HEALTH_CPU[0]}
+        s_ms = CPU["machine"] / len(latencies) * 1000
+        report.row(
+            area,
+            "machine CPU per request: health, submission",
+            f"{h['machine']:.2f}, {s_ms:.2f}",
+            "ms",
+            "",
+            "health per process: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in h.items() if k != "machine"),
+        )
+        report.row(area, "CPU-cost ratio (health ms / submission ms)", h["machine"] / s_ms, "", "")
+    if CPU:
+        busy = CPU.pop("machine")
+        report.row(
+            area,
+            "CPU during the rush, share of the 2 cores",
+            busy / elapsed / 2 * 100,
+            "%",
+            "",
+            ", ".join(f"{k} {v / elapsed * 100:.0f}%" for k, v in CPU.items())
+            + " of one core; per submission: "
+            + ", ".join(f"{k} {v / len(latencies) * 1000:.1f} ms" for k, v in CPU.items()),
+        )
     report.row(area, "submit latency p50", pct(latencies, 50) * 1000, "ms")
     report.row(area, "submit latency p95", pct(latencies, 95) * 1000, "ms")
     report.row(area, "submit latency p99", pct(latencies, 99) * 1000, "ms", "< 1000")
@@ -403,3 +478,9 @@ def run(report):
         f"   latency mean {statistics.mean(latencies) * 1000:.0f} ms, outcomes {outcomes}",
         flush=True,
     )
+
+
+def _timeline_summary():
+    import json
+
+    Path("/tmp/prof/timeline.json").write_text(json.dumps(TIMELINE))
