@@ -52,7 +52,6 @@ CPU: dict = {}
 GUNICORN_WORKERS: list = []
 HEALTH_CPU: list = []  # CPU deltas of the two health reads
 HEALTH_COUNTS: list = []
-TIMELINE: list = []
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -316,7 +315,6 @@ async def rush(tokens, photo, account):
                     continue
                 break
             latencies.append(time.monotonic() - t)
-            TIMELINE.append((t - start, latencies[-1], r.status))
             if r.status not in (200, 201, 409) and len(samples) < 5:
                 samples.append((r.status, r.body[:300]))
             code = str(r.status) if r.status == 201 else r.json().get("code", r.status)
@@ -375,7 +373,6 @@ def run(report):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         shutil.rmtree(private_root, ignore_errors=True)
-    _timeline_summary()
     stored = Application.objects.count()
     campaign = Campaign.objects.get()
     submit_rps = len(latencies) / elapsed
@@ -478,9 +475,3 @@ def run(report):
         f"   latency mean {statistics.mean(latencies) * 1000:.0f} ms, outcomes {outcomes}",
         flush=True,
     )
-
-
-def _timeline_summary():
-    import json
-
-    Path("/tmp/prof/timeline.json").write_text(json.dumps(TIMELINE))
