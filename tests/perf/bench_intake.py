@@ -220,6 +220,15 @@ def start_gunicorn(private_root: str):
     raise RuntimeError("gunicorn did not start")
 
 
+def bench_media_root(prefix: str) -> str:
+    """A fresh PRIVATE_MEDIA_ROOT beside production's default (var/private), not in /tmp: on
+    this machine a new file in /tmp costs ~1 ms of CPU against ~0.1–0.2 ms under the project's
+    var/ on the same ext4 volume (measured: 500 writes of 150 KB in each), which would charge
+    every submission for this sandbox's /tmp."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    return tempfile.mkdtemp(prefix=prefix, dir=ROOT / "var")
+
+
 def worker_pids(master: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -361,7 +370,7 @@ def run(report):
     tokens = prepare()
     photo = card_jpeg()
     load_before = _settle()
-    private_root = tempfile.mkdtemp(prefix="bench-intake-")
+    private_root = bench_media_root("bench-intake-")
     proc = start_gunicorn(private_root)
     GUNICORN_WORKERS[:] = worker_pids(proc.pid)
     try:

@@ -14,8 +14,8 @@ Runs with DEBUG off and without a Celery worker (the registry hand-off is the Re
 
 import io
 import os
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -95,7 +95,8 @@ def measure(report=None):
         env["HTTP_IDEMPOTENCY_KEY"] = f"cpu-{i}"
         return env
 
-    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as root:
+    root = bench_intake.bench_media_root("bench-cpu-")
+    try:
         with override_settings(PRIVATE_MEDIA_ROOT=root, DEBUG=False):
             from subsidy.wsgi import application
 
@@ -125,6 +126,8 @@ def measure(report=None):
                 ):
                     best = figures
             assert Application.objects.count() == N * (ROUNDS + 1)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     _clear_pending()
     return best
 
