@@ -4,29 +4,55 @@ suite sets 0). A save or delete of such a row in this process clears the copy at
 in `subsidy.signals`); the other processes see an edit from the admin within the period.
 Two queries less per submission in the opening rush (bench_intake)."""
 
+import threading
 import time
 
 from django.conf import settings
 
 
 class ProcessCache:
+    """One loaded value per process, shared by its threads.
+
+    When the copy expires, one thread loads the new one while the others go on with the copy
+    they have (a few milliseconds older): under the opening rush the eight threads of a
+    process used to find the BIN table expired at the same moment and load its ~1,700 rows
+    eight times over, once a minute. With no copy at all (start, or `clear()` after an edit in
+    this process) the others wait for the one load. A load that a `clear()` overtook is used
+    by its caller but not kept: the next caller loads again and sees the edit."""
+
     def __init__(self, load):
         self._load = load
-        self._value = None
-        self._loaded_at: float | None = None
+        self._entry: tuple | None = None  # (value, loaded at: time.monotonic())
+        self._lock = threading.Lock()
+        self._generation = 0  # moved by clear()
 
     def get(self):
         seconds = getattr(settings, "REFERENCE_CACHE_SECONDS", 60)
-        loaded_at = self._loaded_at
-        if seconds <= 0 or loaded_at is None or time.monotonic() - loaded_at > seconds:
+        if seconds <= 0:
+            return self._load()
+        entry = self._entry
+        if entry is not None and time.monotonic() - entry[1] <= seconds:
+            return entry[0]
+        if entry is not None:
+            if not self._lock.acquire(blocking=False):
+                return entry[0]  # another thread is loading: keep serving the copy
+        else:
+            self._lock.acquire()
+        try:
+            current = self._entry
+            if current is not None and current is not entry:
+                return current[0]  # loaded by the thread this one waited for
+            generation = self._generation
             value = self._load()
-            self._value = value  # the value first: a reader that sees the new time sees it
-            self._loaded_at = time.monotonic()
+            if generation == self._generation:
+                self._entry = (value, time.monotonic())
             return value
-        return self._value
+        finally:
+            self._lock.release()
 
     def clear(self):
-        self._loaded_at = None
+        self._generation += 1
+        self._entry = None
 
 
 def _bin_table() -> dict:

@@ -112,3 +112,82 @@ def test_without_the_period_every_call_reads(campaign, settings, django_assert_n
     refcache.intake_campaign.get()
     with django_assert_num_queries(2):  # the campaign, and the next opening of any
         refcache.intake_campaign.get()
+
+
+# --- one load at a time -----------------------------------------------------------------------
+def _slow_cache(results: list, started, release):
+    """A ProcessCache whose load blocks until `release` is set, and counts its calls."""
+
+    def load():
+        results.append("load")
+        started.set()
+        release.wait(5)
+        return len(results)
+
+    return refcache.ProcessCache(load)
+
+
+def _in_threads(n, fn):
+    import threading
+
+    out = [None] * n
+
+    def run(i):
+        out[i] = fn()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    return threads, out
+
+
+def test_an_expired_copy_is_reloaded_by_one_thread_while_the_others_use_it(settings):
+    import threading
+
+    settings.REFERENCE_CACHE_SECONDS = 60
+    loads, started, release = [], threading.Event(), threading.Event()
+    cache = _slow_cache(loads, started, release)
+    release.set()
+    assert cache.get() == 1  # the first copy
+    cache._entry = (cache._entry[0], cache._entry[1] - 61)  # a minute later: expired
+    release.clear()
+    started.clear()
+    loader, first = _in_threads(1, cache.get)
+    assert started.wait(5)
+    threads, values = _in_threads(7, cache.get)
+    for t in threads:
+        t.join(5)
+    assert values == [1] * 7  # served the old copy at once, without loading
+    release.set()
+    loader[0].join(5)
+    assert first == [2] and loads == ["load", "load"]
+    assert cache.get() == 2
+
+
+def test_without_a_copy_the_threads_wait_for_one_load(settings):
+    import threading
+
+    settings.REFERENCE_CACHE_SECONDS = 60
+    loads, started, release = [], threading.Event(), threading.Event()
+    cache = _slow_cache(loads, started, release)
+    threads, values = _in_threads(8, cache.get)
+    assert started.wait(5)
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert loads == ["load"] and values == [1] * 8
+
+
+def test_a_load_overtaken_by_clear_is_not_kept(settings):
+    import threading
+
+    settings.REFERENCE_CACHE_SECONDS = 60
+    loads, started, release = [], threading.Event(), threading.Event()
+    cache = _slow_cache(loads, started, release)
+    threads, values = _in_threads(1, cache.get)
+    assert started.wait(5)
+    cache.clear()  # an edit saved while the table was being read
+    release.set()
+    threads[0].join(5)
+    assert values == [1]
+    assert cache.get() == 2  # loaded again: the edit is seen
