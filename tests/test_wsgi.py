@@ -35,3 +35,22 @@ def test_loading_the_application_freezes_the_long_lived_heap_and_sets_the_thresh
 
 def test_thresholds_follow_the_setting():
     assert _probe(GC_THRESHOLD="700,10,10")[1] == [700, 10, 10]
+
+
+def test_gunicorn_reads_the_production_settings_from_the_project_root(monkeypatch):
+    """gunicorn.conf.py as gunicorn itself loads it: a socket per worker (SO_REUSEPORT), so
+    the kernel spreads the opening rush's connections across the processes."""
+    from gunicorn.app.base import Application
+    from gunicorn.config import Config
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    cfg = Config()
+    loaded = Application.get_config_from_filename(None, str(ROOT / "gunicorn.conf.py"))
+    for name, value in loaded.items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    assert cfg.reuse_port is True
+    assert cfg.worker_class_str == "gthread"
+    assert (cfg.workers, cfg.threads, cfg.keepalive) == (2, 8, 30)
+    assert cfg.bind == ["0.0.0.0:8000"]
