@@ -3,7 +3,8 @@
 Django's MultiPartParser — DRF's, underneath — spends ~1.8 ms of CPU on one submission
 (twelve short fields and a 150 KB card photo) in its chunked stream machinery; this parser,
 on `multipart`'s PushMultipartParser (one `bytes.find` per part over the body read at once),
-spends ~0.35 ms — of the ~19 ms a submission costs in the opening rush (bench_intake).
+spends ~0.35 ms — of the ~19 ms a submission cost in the opening rush then (bench_intake;
+~5 ms now).
 
 The result is what DRF's MultiPartParser gives: `DataAndFiles(QueryDict, MultiValueDict)`,
 uploads as InMemoryUploadedFile, file names sanitized by Django's own method, an empty file
