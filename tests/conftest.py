@@ -1,5 +1,6 @@
-"""Suite-wide fixtures. Under CI the suite refuses to run on SQLite: a missing PostgreSQL
-must fail loudly, not pass quietly on the embedded database."""
+"""Suite-wide fixtures. Under CI the suite refuses to run on SQLite or without Redis, and a
+run that skipped any test fails: a missing PostgreSQL or Redis must fail loudly, not pass
+quietly with the tests that need them skipped."""
 
 import os
 
@@ -19,6 +20,21 @@ from tests.factories import (
 def pytest_configure(config):
     if os.environ.get("CI") and not settings.USING_POSTGRES:
         raise pytest.UsageError("CI must run the tests against PostgreSQL: set DATABASE_URL")
+    if os.environ.get("CI") and not settings.REDIS_URL:
+        raise pytest.UsageError("CI must run the tests with Redis: set REDIS_URL")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI a skipped test is a failure (on the controller, which sees every result)."""
+    if not os.environ.get("CI") or hasattr(session.config, "workerinput") or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        names = ", ".join(r.nodeid for r in skipped[:5])
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped, which CI does not allow: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
