@@ -60,23 +60,23 @@ def _shallow(obj):
 
 
 class CharField(CheapCopy, forms.CharField):
-    pass
+    """Django's CharField, copied per form without copy's reduce protocol."""
 
 
 class ChoiceField(CheapCopy, forms.ChoiceField):
-    pass
+    """Django's ChoiceField, copied per form without copy's reduce protocol."""
 
 
 class BooleanField(CheapCopy, forms.BooleanField):
-    pass
+    """Django's BooleanField, copied per form without copy's reduce protocol."""
 
 
 class FileField(CheapCopy, forms.FileField):
-    pass
+    """Django's FileField, copied per form without copy's reduce protocol."""
 
 
 class IntegerField(CheapCopy, forms.IntegerField):
-    pass
+    """Django's IntegerField, copied per form without copy's reduce protocol."""
 
 
 def number_warnings(raw: str) -> list[dict]:

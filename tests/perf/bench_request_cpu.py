@@ -75,19 +75,7 @@ def measure(report=None):
     photo = bench_intake.card_jpeg()
     multipart = Multipart("card_photo", "card.jpg", "image/jpeg", photo)
     ctype = f"multipart/form-data; boundary={multipart.boundary}"
-    form = {
-        "kind": "enrollment",
-        "worker_group": "manufacturing",
-        "hukou": "agricultural",
-        "job_position": "数控车床操作工",
-        "bank_account": ICBC_DEBIT,
-        "bank_branch": "中国工商银行广州天河支行",
-        "union_contact_phone": "020-83001234",
-        "confirm_identity": "true",
-        "commitment_version": "1",
-        "accept_commitment": "true",
-        "notify_opt_in": "true",
-    }
+    form = bench_intake.bench_form(ICBC_DEBIT)
 
     def submission(i):
         parts = multipart.parts({**form, "study_number": f"2024{i:09d}"})
