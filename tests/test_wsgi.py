@@ -14,9 +14,9 @@ PROBE = (
 )
 
 
-def _probe(**env) -> list:
+def _probe(probe=PROBE, **env) -> list:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
@@ -31,6 +31,31 @@ def test_loading_the_application_freezes_the_long_lived_heap_and_sets_the_thresh
     assert views_loaded  # the URLconf's views were imported before the freeze
     assert frozen > 50_000  # Django, DRF, the models and the URLconf
     assert threshold == [5000, 20, 20]
+
+
+WARM_PROBE = (
+    "import json, sys, subsidy.wsgi; "
+    "from PIL import Image; from phonenumbers.phonemetadata import PhoneMetadata; "
+    "from subsidy.celery import app; from subsidy.registry import pipeline; "
+    "from unions.validators import clean_contact_phone; "
+    "print(json.dumps([Image._initialized, 'CN' in PhoneMetadata._region_metadata, "
+    "app.finalized, app._backend is not None, 'celery.canvas' in sys.modules, "
+    "pipeline._current[1] is not None, clean_contact_phone.cache_info().currsize]))"
+)
+
+
+def test_a_new_worker_has_done_the_first_submissions_one_time_work():
+    """What a worker's first submission paid inside the opening rush (Pillow's plugins, the
+    phone metadata, Celery's finalize and publisher, the hand-off's queue) is done when the
+    application loads; the sample phone numbers are not left in the per-input cache. Nothing
+    connects: the broker URL points at a port where nothing listens."""
+    pil, phone, finalized, backend, canvas, queue, cached = _probe(
+        WARM_PROBE,
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+        CELERY_TASK_ALWAYS_EAGER="0",
+    )
+    assert pil >= 1 and phone and finalized and backend and canvas and queue
+    assert cached == 0
 
 
 def test_thresholds_follow_the_setting():
