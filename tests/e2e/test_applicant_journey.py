@@ -3,13 +3,14 @@ sign in with the code from the file SMS backend, pass the entry check, fill the 
 photo, see the warning for a certificate number with a space, submit, see the progress page.
 Screenshots of each step go to tests/e2e/screenshots/."""
 
+import importlib
 import os
 import re
 from pathlib import Path
 
 import pytest
 
-from subsidy.models import Application, BankBin
+from subsidy.models import FAQ, Application, BankBin
 from tests.factories import CampaignFactory, CommitmentFactory, MemberFactory
 from tests.subsidy.conftest import ICBC_DEBIT, image_bytes
 
@@ -61,7 +62,14 @@ def test_applicant_journey(live_server, page, settings, tmp_path, tree):
         text="本人自愿申领广州市总工会职工学历教育补助，并郑重承诺：\n"
         "一、本人所填报的资料真实、准确、完整。\n二、银行账户为本人名下的中国工商银行借记卡。"
     )
-    CampaignFactory(title="2024 年广州市职工学历教育补助")
+    CampaignFactory(year=2024)  # the demo's campaign (its window is open now)
+    # The FAQ as the migration loads it (a live-server test after another one finds the
+    # database emptied; the first one of a run finds the migration's rows).
+    reference = importlib.import_module("subsidy.migrations.0003_reference_data")
+    if not FAQ.objects.exists():
+        FAQ.objects.bulk_create(
+            FAQ(position=i, question=q, answer=a) for i, (q, a) in enumerate(reference.FAQS)
+        )
     BankBin.objects.get_or_create(bin="622202", bank="ICBC", card_type="DC", length=19)
     member = MemberFactory(union=tree.a1, name="李晓明", mobile="13900000001", user=None)
     card = tmp_path / "card.jpg"
@@ -117,6 +125,11 @@ def test_applicant_journey(live_server, page, settings, tmp_path, tree):
     page.wait_for_url("**/apply/progress/")
     assert "待学历接口校核" in page.inner_text("body")
     assert page.is_visible("#queue-position")
+    body = page.inner_text("body")
+    assert "咨询电话" in body and tree.yuexiu.hotline in body  # the district's hotline
+    page.click("details.faq summary")  # 一问一答, opened
+    assert page.locator("details.faq .q").all_inner_texts() == [q for q, _ in reference.FAQS]
+    assert page.inner_text("h1") == "申领进度" and "2024 年 · 第 1 次申领" in body
     shot(page, "6-progress")
     app = Application.objects.get(member=member)
     assert app.kind == "self_study" and app.study_number == "144011202405000123"
