@@ -78,14 +78,20 @@ def timeline(app: Application) -> list[dict]:
 
 
 def hotline_for(union, campaign: Campaign | None) -> str:
+    """The applicant's district hotline, else the campaign's general one; several numbers
+    (stored "85571310;85524304") are written as the notice writes them: 85571310、85524304."""
     district = getattr(union, "district", None) if union is not None else None
     if district is not None and district.hotline:
-        return f"{district.name}：{district.hotline}"
+        return f"{district.name}：{_numbers(district.hotline)}"
     if campaign is not None and campaign.general_hotline:
         if campaign.general_hotline_name:
-            return f"{campaign.general_hotline_name}：{campaign.general_hotline}"
-        return campaign.general_hotline
+            return f"{campaign.general_hotline_name}：{_numbers(campaign.general_hotline)}"
+        return _numbers(campaign.general_hotline)
     return ""
+
+
+def _numbers(stored: str) -> str:
+    return "、".join(n.strip() for n in stored.replace("；", ";").split(";") if n.strip())
 
 
 def help_context(user=None, campaign: Campaign | None = None) -> dict:

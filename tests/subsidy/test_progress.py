@@ -95,7 +95,7 @@ def test_hotline_falls_back_to_the_general_one(client, tree, campaign):
     tree.yuexiu.save()
     m = MemberFactory(union=tree.a1)
     client.force_login(m.user)
-    assert "咨询电话：85571310;85524304" in client.get("/apply/").content.decode()
+    assert "咨询电话：85571310、85524304" in client.get("/apply/").content.decode()
 
 
 @pytest.mark.django_db
