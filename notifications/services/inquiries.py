@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from notifications.models import Inquiry
 from unions.models import Union
+from unions.pii import scrub
 
 
 def unions_in_scope(user):
@@ -39,12 +40,21 @@ def filtered(user, status="", category="", union_id=None, q=""):
 
 @transaction.atomic
 def record(user, **fields) -> Inquiry:
-    return Inquiry.objects.create(recorded_by=user, **fields)
+    return Inquiry.objects.create(recorded_by=user, **_scrubbed(fields))
 
 
 @transaction.atomic
 def update(inquiry, **fields) -> Inquiry:
-    for k, v in fields.items():
+    for k, v in _scrubbed(fields).items():
         setattr(inquiry, k, v)
     inquiry.save()
     return inquiry
+
+
+# The clerk's free text (what the caller asked, the answer given) is listed and exported: an
+# ID or card number written into it is kept masked (SPEC §12).
+_FREE_TEXT = ("text", "answer")
+
+
+def _scrubbed(fields: dict) -> dict:
+    return {k: scrub(v) if k in _FREE_TEXT and isinstance(v, str) else v for k, v in fields.items()}

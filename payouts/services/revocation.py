@@ -13,6 +13,7 @@ from payouts.services.errors import PayoutError
 from payouts.services.locking import lock_campaign
 from payouts.services.publication import invalidate_public_list
 from subsidy.models import Application, ApplicationStatus
+from unions.pii import scrub
 
 S = ApplicationStatus
 RANK_ORDER = ("submitted_at", "city_approved_at", "queue_number")
@@ -20,7 +21,7 @@ RANK_ORDER = ("submitted_at", "city_approved_at", "queue_number")
 
 def revoke(application: Application, by, reason: str):
     """Revoke a funded application with a reason; return the promoted application or None."""
-    reason = (reason or "").strip()
+    reason = scrub((reason or "").strip())  # stored, exported and sent: numbers masked
     if not reason:
         raise PayoutError("reason_required", "请填写取消补助资格的原因")
     if len(reason) > 500:

@@ -24,6 +24,7 @@ from django_fsm import ConcurrentTransition, has_transition_perm
 from reviews.models import OpenedApplication
 from subsidy.models import PENDING_FOR_LEVEL, Application, ApplicationStatus
 from unions.models import ReviewerLevel
+from unions.pii import scrub
 
 REASON_MAX_LENGTH = 500
 _LEVEL_ORDER = [ReviewerLevel.GRASSROOTS, ReviewerLevel.DISTRICT, ReviewerLevel.CITY]
@@ -144,7 +145,9 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
     level = reviewer_level(user)
     if level is None:
         raise NotInScope()
-    reason = (reason or "").strip()
+    # Free text is stored, exported, logged and sent to the applicant: an ID or card number
+    # typed into it is kept masked (SPEC §12).
+    reason = scrub((reason or "").strip())
     locking = getattr(settings, "REVIEW_LOCKING", True)
     try:
         with transaction.atomic():

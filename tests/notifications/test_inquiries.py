@@ -87,6 +87,20 @@ def test_record_and_answer(client, reviewers, tree):
     assert inquiry.status == "answered" and inquiry.answer == "已解释申领时间"
 
 
+def test_id_and_card_numbers_in_an_inquiry_are_kept_masked(client, reviewers, tree):
+    client.force_login(reviewers.grassroots_a.user)
+    text = "身份证 440104198001010011，卡号 6222021234567890128 何时发放？"
+    assert client.post("/inquiries/new/", _form(tree.a1, text=text)).status_code == 302
+    inquiry = Inquiry.objects.get(name="王小明")
+    assert inquiry.text == "身份证 440104********0011，卡号 ****0128 何时发放？"
+    client.post(
+        f"/inquiries/{inquiry.pk}/",
+        _form(tree.a1, answer="已核对 6222021234567890128", status="answered"),
+    )
+    inquiry.refresh_from_db()
+    assert inquiry.answer == "已核对 ****0128"
+
+
 def test_cannot_record_for_a_union_outside_scope(client, reviewers, tree):
     client.force_login(reviewers.grassroots_a.user)
     r = client.post("/inquiries/new/", _form(tree.b1))

@@ -123,6 +123,19 @@ def test_public_list_is_cached_and_revocation_invalidates_it(
     assert html.count("<tr>") == 1 + 3  # header + 3 grantees (the 4th promoted)
 
 
+def test_a_revocation_reason_keeps_id_and_card_numbers_masked(published, city_user):
+    campaign, apps = published
+    revoke(
+        Application.objects.get(pk=apps[0].pk),
+        city_user,
+        "与 440104198001010011 重复申领，卡 6222021234567890128",
+    )
+    app = Application.objects.get(pk=apps[0].pk)
+    texts = [app.rejection_reason or "", AuditRecord.objects.filter(application=app).last().reason]
+    assert any("440104********0011" in t and "****0128" in t for t in texts)
+    assert not any("440104198001010011" in t or "6222021234567890128" in t for t in texts)
+
+
 def test_revocation_promotes_best_ranked_waitlisted_and_audits_both(published, city_user):
     campaign, apps = published
     promoted = revoke(Application.objects.get(pk=apps[0].pk), city_user, "重复申领")

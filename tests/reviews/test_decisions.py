@@ -59,6 +59,21 @@ def test_grassroots_rejection_stores_the_reason_for_the_applicant(reviewers, app
     assert AuditRecord.objects.get(application=app_a1).reason == "非本单位在职职工"
 
 
+def test_an_id_or_card_number_typed_into_a_reason_is_stored_masked(reviewers, app_a1):
+    """The reason is shown to the applicant, exported, sent in notifications and kept in the
+    audit chain: a full ID or card number in it is masked before any of that (SPEC §12)."""
+    decisions.reject(
+        reviewers.grassroots_a.user,
+        app_a1.pk,
+        reason="身份证号 440104198001010011 与学信网不符，卡号 6222021234567890128 非本人",
+    )
+    app_a1.refresh_from_db()
+    stored = [app_a1.rejection_reason, AuditRecord.objects.get(application=app_a1).reason]
+    for text in stored:
+        assert "440104198001010011" not in text and "6222021234567890128" not in text
+        assert "440104********0011" in text and "****0128" in text
+
+
 @pytest.mark.parametrize(
     "role,start,action,end",
     [
