@@ -122,9 +122,11 @@ def form_view(request):
         form = ApplicationForm(commitment=commitment, initial={"notify_opt_in": True})
         return _form_page(request, form, member, campaign, commitment, _issue_token(request))
 
+    if member is None or campaign is None:
+        return redirect("/apply/")  # no membership or no campaign: the entry check says why
     token = request.POST.get("form_token", "")
     form = ApplicationForm(request.POST, request.FILES, commitment=commitment)
-    replay = intake.find_replay(member, token) if member is not None and token else None
+    replay = intake.find_replay(member, token) if token else None
     if replay is not None:
         return redirect("/apply/progress/")
     if token not in request.session.get(FORM_TOKENS, []):

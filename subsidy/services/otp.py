@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from subsidy.models import OneTimeCode
@@ -113,10 +114,20 @@ def verify_code(phone: str, code: str):
         raise OtpError(code="otp_invalid", detail="验证码错误或已使用，请重新获取")
     if otp.expires_at <= now:
         raise OtpError(code="otp_expired", detail="验证码已过期，请重新获取")
-    if otp.attempts >= MAX_VERIFY_ATTEMPTS:
-        raise OtpError(code="otp_too_many_attempts", detail="验证码错误次数过多，请重新获取")
+    # Each guess claims one of the code's attempts before it is compared, in one UPDATE: of
+    # any number of parallel guesses only MAX_VERIFY_ATTEMPTS are ever compared (a read of
+    # `attempts` followed by a write let 62 of 150 parallel guesses through).
+    claimed = OneTimeCode.objects.filter(
+        pk=otp.pk, used_at__isnull=True, attempts__lt=MAX_VERIFY_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        if (
+            otp.attempts >= MAX_VERIFY_ATTEMPTS
+            or OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).exists()
+        ):
+            raise OtpError(code="otp_too_many_attempts", detail="验证码错误次数过多，请重新获取")
+        raise OtpError(code="otp_invalid", detail="验证码错误或已使用，请重新获取")
     if not hmac.compare_digest(otp.code_hash, _hash(phone, code)):
-        OneTimeCode.objects.filter(pk=otp.pk).update(attempts=otp.attempts + 1)
         raise OtpError(code="otp_invalid", detail="验证码错误，请核对后重新输入")
     # Single use, even under a double click: only one UPDATE can flip used_at.
     if not OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now):

@@ -161,6 +161,25 @@ def test_signed_in_user_without_membership_is_not_member(client, campaign):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("token", ["", "stale-or-forged", "issued"])
+def test_a_form_posted_without_membership_goes_back_to_the_entry_check(client, campaign, token):
+    """A signed-in phone with no membership that posts the form (an old tab, a forged POST,
+    or a token the expired-form page issued) is sent to the entry check, which names the
+    reason — never a 500."""
+    from subsidy.web_views import FORM_TOKENS
+    from tests.factories import UserFactory
+    from tests.subsidy.conftest import form_data, photo
+
+    client.force_login(UserFactory(username="13700000000"))
+    if token == "issued":
+        session = client.session
+        session[FORM_TOKENS] = [token]
+        session.save()
+    r = client.post("/apply/form/", {**form_data(), "form_token": token, "card_photo": photo()})
+    assert r.status_code == 302 and r.url == "/apply/"
+
+
+@pytest.mark.django_db
 def test_apply_page_lists_all_reasons(client, tree, campaign):
     m = MemberFactory(union=tree.a1)
     ApplicationFactory(campaign=campaign, member=m, status=S.CITY_REJECTED)
