@@ -1,9 +1,11 @@
 """Bank card photos: verified by content, capped, decoded, re-encoded, stored privately.
 
 Only JPEG and PNG are accepted, decided by what Pillow finds in the bytes (never by the name
-or the browser's content type). Files over PHOTO_MAX_BYTES or PHOTO_MAX_PIXELS are refused
-before decoding; a JPEG cut short is refused by its structure, a truncated or corrupt PNG by
-a verifying decode — all of this in the submission request (`verify_card_photo`), so the applicant gets the message at once.
+or the browser's content type). A phone's multi-picture JPEG (MPO: the photo followed by a
+depth or HDR gain map, as many cameras write) is a JPEG: its first picture is kept. Files over
+PHOTO_MAX_BYTES or the pixel caps are refused before decoding; a JPEG cut short is refused by
+its structure, a truncated or corrupt PNG by its chunks' lengths and checksums — all of this
+in the submission request (`verify_card_photo`), so the applicant gets the message at once.
 
 The verified upload is stored as received (`.upload`, under settings.PRIVATE_MEDIA_ROOT with a
 random name) and the application is committed; the registry check, seconds later and before
@@ -28,7 +30,11 @@ PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000
 # Stored copies are scaled down to this long side: plenty to read a card number.
 PHOTO_MAX_SIDE = 2400
-ACCEPTED_FORMATS = {"JPEG", "PNG"}
+JPEG_FORMATS = {"JPEG", "MPO"}  # Pillow names a multi-picture JPEG "MPO"
+ACCEPTED_FORMATS = JPEG_FORMATS | {"PNG"}
+# A PNG is decoded whole (no reduced-scale decoding as for JPEG): 4 bytes a pixel in the
+# worker that re-encodes it. A small file of a large blank PNG must not cost hundreds of MB.
+PNG_MAX_PIXELS = 16_000_000
 PHOTO_DIR = "card-photos"
 ORIGINAL_SUFFIX = ".upload"  # received and verified, not yet re-encoded: never served
 SANITIZED_SUFFIX = ".jpg"
@@ -53,8 +59,10 @@ def verify_card_photo(uploaded) -> bytes:
 
     Size and pixel caps before any decoding; the type by content; then completeness — a file
     cut short fails here, in the request, with its message. A JPEG is checked by its
-    structure (`_check_jpeg_complete`), a PNG by a verifying decode; the full decode,
-    rotation and re-encoding happen in `sanitize`, once the application is stored."""
+    structure (`_check_jpeg_complete`), a PNG by its chunks (`verify`: lengths and CRCs, no
+    decompression — a full decode of a 6300 × 6300 PNG of 154 KB cost 0.46 s of CPU and
+    ~230 MB); the full decode, rotation and re-encoding happen in `sanitize`, once the
+    application is stored."""
     if uploaded is None:
         raise UploadError("photo_required", "请上传银行卡照片")
     size = getattr(uploaded, "size", None)
@@ -73,14 +81,19 @@ def verify_card_photo(uploaded) -> bytes:
         image = Image.open(io.BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
             raise UploadError("photo_type", "银行卡照片只支持 JPG 或 PNG 格式")
-        width, height = image.size
-        if width * height > PHOTO_MAX_PIXELS:
-            raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
-        if image.format == "JPEG":
+        _check_pixels(image)
+        if image.format in JPEG_FORMATS:
             _check_jpeg_complete(image, data)
         else:
-            image.load()
+            image.verify()
     return data
+
+
+def _check_pixels(image) -> None:
+    width, height = image.size
+    cap = PNG_MAX_PIXELS if image.format == "PNG" else PHOTO_MAX_PIXELS
+    if width * height > cap:
+        raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
 
 
 def _check_jpeg_complete(image, data: bytes) -> None:
@@ -109,9 +122,8 @@ def sanitize(data: bytes) -> bytes:
         image = Image.open(io.BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
             raise UploadError("photo_type", "银行卡照片只支持 JPG 或 PNG 格式")
-        if image.size[0] * image.size[1] > PHOTO_MAX_PIXELS:
-            raise UploadError("photo_too_many_pixels", "银行卡照片像素过大，请压缩后重新上传")
-        if image.format == "JPEG":  # a 12 MP phone photo decodes at 1/2 or 1/4 scale
+        _check_pixels(image)
+        if image.format in JPEG_FORMATS:  # a 12 MP phone photo decodes at 1/2 or 1/4 scale
             image.draft(image.mode, (PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
         image.load()
         # Rotated in place, and only when an orientation tag asks for it.

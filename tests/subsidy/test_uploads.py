@@ -54,6 +54,42 @@ def test_image_just_over_the_pixel_cap_is_refused():
     assert refuse(photo("big.png", buf.getvalue(), "image/png")) == "photo_too_many_pixels"
 
 
+def test_a_jpeg_just_over_the_pixel_cap_is_refused():
+    buf = io.BytesIO()
+    Image.new("L", (10000, 4100)).save(buf, "JPEG", quality=20)  # 41 MP
+    assert refuse(photo("big.jpg", buf.getvalue())) == "photo_too_many_pixels"
+
+
+def test_a_large_blank_png_is_refused_before_it_is_decoded():
+    """6300 × 6300 RGBA in 154 KB: decoding it took 0.46 s and ~230 MB in the request, and
+    more in the worker's re-encoding. PNG has its own, lower cap (no reduced-scale decode)."""
+    buf = io.BytesIO()
+    Image.new("RGBA", (6300, 6300)).save(buf, "PNG")
+    assert refuse(photo("blank.png", buf.getvalue(), "image/png")) == "photo_too_many_pixels"
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.98])
+def test_a_png_cut_short_is_refused_at_submission_without_decoding_it(cut, monkeypatch):
+    data = image_bytes("PNG", size=(400, 300))
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("decoded"))
+    with pytest.raises(uploads.UploadError) as exc:
+        uploads.verify_card_photo(photo("cut.png", data[: int(len(data) * cut)], "image/png"))
+    assert exc.value.code == "photo_corrupt"
+
+
+def test_a_phones_multi_picture_jpeg_is_accepted_and_its_first_picture_kept():
+    """Many phones save a photo as MPO: a JPEG followed by a second picture (a depth or HDR
+    gain map). It is a JPEG; the stored copy is its first picture."""
+    buf = io.BytesIO()
+    first = Image.new("RGB", (640, 400), (200, 30, 30))
+    first.save(buf, "MPO", save_all=True, append_images=[Image.new("RGB", (320, 200))])
+    assert Image.open(io.BytesIO(buf.getvalue())).format == "MPO"
+    data = uploads.process_card_photo(photo("IMG_0001.jpg", buf.getvalue()))
+    stored = Image.open(io.BytesIO(data))
+    assert stored.format == "JPEG" and stored.size == (640, 400)
+    assert stored.getpixel((10, 10))[0] > 150  # the red photo, not the black gain map
+
+
 def test_truncated_image_is_refused():
     data = image_bytes("JPEG", size=(800, 600))
     assert refuse(photo("cut.jpg", data[: len(data) // 2])) == "photo_corrupt"
