@@ -36,3 +36,9 @@ def health(request):
         except Exception:
             raise ApiError("unavailable", "缓存服务暂不可用", status_code=503)
     return Response({"status": "ok", **checks})
+
+
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: a page left open too long, or whose sign-in changed, says
+    so in Chinese (Django's own page speaks of DEBUG settings)."""
+    return render(request, "403_csrf.html", status=403)
