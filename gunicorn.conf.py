@@ -8,6 +8,10 @@ core, 8 threads each (the requests wait on PostgreSQL, Redis and the upload's so
 connections across them evenly. On one shared socket whichever worker woke first took the
 burst: 200 clients connecting at 10:00 split 146 / 54 (measured), and the clients of the
 busier process waited 2.7 times as long — the slowest percent of the rush was that process.
+
+`access_log_format`: gunicorn's default line without the query string (`%(r)s` is the request
+line with it; `?q=<ID number>` from a reviewer's search would land in the log) and without
+the referer (a page's URL with its query string): method, path and protocol instead.
 """
 
 import os
@@ -20,3 +24,4 @@ keepalive = 30
 timeout = 30
 backlog = 2048
 reuse_port = True
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'

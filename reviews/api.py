@@ -3,6 +3,8 @@ The same services as the HTML pages; errors as {code, detail}; 409 `conflict` ca
 application's current status."""
 
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -120,6 +122,7 @@ class ReviewList(ListAPIView):
         return rows
 
 
+@method_decorator(never_cache, name="dispatch")  # the detail carries PII: no stored copy
 class ReviewDetail(RetrieveAPIView):
     permission_classes = [IsReviewer]
     serializer_class = ReviewDetailSerializer

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews.export import export_xlsx
@@ -29,6 +30,10 @@ from subsidy.request_context import client_ip
 from unions.models import ReviewerLevel
 
 PAGE_SIZES = (20, 50, 100)
+
+# Responses with whole ID or account numbers (the detail page, a reveal, the export) carry
+# `never_cache` (Cache-Control: no-cache, no-store, must-revalidate, private): no browser,
+# proxy or back button keeps a copy.
 
 
 def reviewer_required(view):
@@ -100,6 +105,7 @@ def dashboard(request):
     return render(request, template, context)
 
 
+@never_cache
 @require_GET
 @reviewer_required
 def detail(request, pk):
@@ -130,6 +136,7 @@ def _detail_context(request, app, level, form=None, error=None):
     }
 
 
+@never_cache  # a refused decision answers with the detail page
 @require_POST
 @reviewer_required
 def decide(request, pk):
@@ -189,6 +196,7 @@ def batch_approve(request):
     return redirect(reverse("reviews:dashboard"))
 
 
+@never_cache
 @require_POST
 @reviewer_required
 def reveal(request, pk, field):
@@ -212,6 +220,7 @@ def _escape(value):
     return escape(value)
 
 
+@never_cache
 @require_GET
 @reviewer_required
 def export(request):

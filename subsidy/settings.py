@@ -63,6 +63,7 @@ USE_X_REAL_IP = env_bool("USE_X_REAL_IP", PRODUCTION)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
+CSRF_FAILURE_VIEW = "subsidy.views.csrf_failure"  # in Chinese
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -242,6 +243,10 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
+# An admin import (the grant ledger's ID numbers) keeps the uploaded file between the dry run
+# and the confirmation. The default, a file in /tmp, stays there whenever the import is not
+# confirmed; the cache (Redis, or this process's memory in development) lets it expire.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -323,12 +328,31 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_pii": {"()": "unions.pii.MaskPIILogFilter"}},
+    # runserver's access lines carry the query string (`?q=<ID number>`): Django's own
+    # django.server handler has no filter, so it is redefined here with Django's format.
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_pii"]},
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_pii"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default LOGGING gives "django" its own console handler (under DEBUG) and
+        # mail_admins, neither filtered: the records go to the root's handler instead.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 

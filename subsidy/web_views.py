@@ -204,25 +204,29 @@ def progress_view(request):
 @never_cache
 def card_photo(request, pk: int):
     """The bank card photo: its applicant, or a reviewer whose scope contains the application
-    (logged in PIIViewLog). Anyone else gets 404, as if it did not exist."""
+    (logged in PIIViewLog when a photo is served). Anyone else gets 404, as if it did not
+    exist."""
     app = Application.objects.of_user(request.user).filter(pk=pk).first()
-    if app is None:
+    by_reviewer = app is None
+    if by_reviewer:
         app = Application.objects.visible_to(request.user).filter(pk=pk).first()
         if app is None:
             raise Http404
-        PIIViewLog.objects.create(
-            user=request.user,
-            application=app,
-            field=PIIViewLog.Field.CARD_PHOTO,
-            ip=client_ip(request),
-        )
     relative = app.bank_card_photo
     if uploads.is_original(relative):  # not yet re-encoded: never serve the upload as is
         relative = uploads.finalize_application_photo(app.pk)
     path = uploads.path_of(relative)
     if path is None:
         raise Http404
-    response = FileResponse(open(path, "rb"), content_type="image/jpeg")
+    photo = open(path, "rb")
+    if by_reviewer:  # the log says what a reviewer saw: only a photo actually served
+        PIIViewLog.objects.create(
+            user=request.user,
+            application=app,
+            field=PIIViewLog.Field.CARD_PHOTO,
+            ip=client_ip(request),
+        )
+    response = FileResponse(photo, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,7 +65,8 @@ def test_thresholds_follow_the_setting():
 
 def test_gunicorn_reads_the_production_settings_from_the_project_root(monkeypatch):
     """gunicorn.conf.py as gunicorn itself loads it: a socket per worker (SO_REUSEPORT), so
-    the kernel spreads the opening rush's connections across the processes."""
+    the kernel spreads the opening rush's connections across the processes. The access log
+    has neither the query string (`?q=<ID number>`) nor the referer."""
     from gunicorn.app.base import Application
     from gunicorn.config import Config
 
@@ -79,3 +81,21 @@ def test_gunicorn_reads_the_production_settings_from_the_project_root(monkeypatc
     assert cfg.worker_class_str == "gthread"
     assert (cfg.workers, cfg.threads, cfg.keepalive) == (2, 8, 30)
     assert cfg.bind == ["0.0.0.0:8000"]
+    fmt = cfg.access_log_format
+    assert "%(U)s" in fmt and "%(s)s" in fmt
+    for atom in ("%(r)s", "%(q)s", "%(f)s", "{referer}i", "{raw_uri}e", "{query_string}e"):
+        assert atom not in fmt.lower(), atom
+
+
+def test_nginx_logs_the_path_without_query_string_or_referer():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    formats = dict(re.findall(r"^log_format\s+(\w+)\s+(.*?);", conf, re.M | re.S))
+    uses = re.findall(r"^\s*access_log\s+(\S+)(?:\s+(\w+))?", conf, re.M)
+    servers = re.findall(r"^server\s*\{", conf, re.M)
+    assert len(uses) == len(servers)  # one per server: the image's http-level "main" is replaced
+    for _path, name in uses:
+        fmt = formats[name]
+        assert "$uri" in fmt
+        assert not re.search(r"\$request\b", fmt)  # $request is the line with the query
+        for variable in ("$request_uri", "$args", "$query_string", "$arg_", "$http_referer"):
+            assert variable not in fmt, variable

@@ -131,14 +131,29 @@ def scrub(text: str) -> str:
 
 
 class MaskPIILogFilter(logging.Filter):
-    """Masks ID and card numbers in every log record before any handler writes it."""
+    """Masks ID and card numbers in every log record before any handler writes it: the message,
+    the exception's traceback and the stack."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        self._scrub_message(record)
+        # An exception's text (`ValueError: 440106…`, a failed query's parameters) would be
+        # formatted by each handler from exc_info. Format and scrub it once here: Formatter
+        # prints record.exc_text when it is set. exc_info stays, so handlers still know there
+        # was an exception.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
+
+    @staticmethod
+    def _scrub_message(record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
         except Exception:  # a bad format string is the logger's problem, not ours
-            return True
+            return
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
-        return True

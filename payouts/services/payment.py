@@ -13,6 +13,7 @@
 import csv
 import hashlib
 import io
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +27,7 @@ from payouts.services.errors import PayoutError
 from payouts.services.ledger import record_paid_grant
 from payouts.services.locking import lock_campaign
 from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
-from unions.pii import blind_index, mask_account
+from unions.pii import blind_index, mask_account, scrub
 from unions.validators import normalise_input
 
 S = ApplicationStatus
@@ -154,9 +155,11 @@ def _rows(items):
 
 
 def _write_files(batch: PaymentBatch, items) -> None:
-    """Write the bank files once; `x` mode refuses to overwrite an existing file."""
+    """Write the bank files once (O_EXCL refuses to overwrite an existing file), readable by
+    the application's own user only: they hold every payee's full account number."""
     folder = settings.PRIVATE_MEDIA_ROOT / "payments"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; the folder may predate this
     stem = f"{batch.campaign.year}-batch-{batch.number:03d}-{batch.pk}"
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -166,7 +169,9 @@ def _write_files(batch: PaymentBatch, items) -> None:
     xlsx_bytes = _xlsx_bytes(items)
     for ext, content in (("csv", csv_bytes), ("xlsx", xlsx_bytes)):
         path = folder / f"{stem}.{ext}"
-        with open(path, "xb") as fh:
+        # created 0600 (never wider, whatever the umask), then set to exactly 0600
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
             fh.write(content)
         setattr(batch, f"{ext}_path", str(path.relative_to(settings.PRIVATE_MEDIA_ROOT)))
         setattr(batch, f"{ext}_sha256", hashlib.sha256(content).hexdigest())
@@ -302,7 +307,7 @@ def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
                 )
                 continue
             outcome = cell("结果")
-            reason = cell("失败原因")
+            reason = scrub(cell("失败原因"))  # the bank's text may quote the account
             if outcome in SUCCESS_WORDS:
                 year = ledger_years.get(item.application.id_hmac)
                 if year is not None:
@@ -379,7 +384,7 @@ def correct_account(application: Application, by, account: str, branch: str, rea
 
     account = normalise_input(account).replace(" ", "")
     branch = normalise_input(branch)
-    reason = normalise_input(reason)
+    reason = scrub(normalise_input(reason))
     if not reason:
         raise PayoutError("reason_required", "请填写更正原因")
     if not (account.isdigit() and 16 <= len(account) <= 19 and _luhn_ok(account)):

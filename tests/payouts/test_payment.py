@@ -160,6 +160,29 @@ def test_result_import_marks_paid_and_failed_and_fills_the_ledger(paying, city_u
     assert all(c.ok for c in reconcile_batch(batch))
 
 
+def test_a_failure_reason_quoting_the_account_is_stored_masked(paying, city_user):
+    """The bank's failure text is shown to city staff and the applicant and notified: the
+    account it quotes is kept as ****1234."""
+    campaign, apps = paying
+    batch = payment.create_batch(campaign.pk, by=city_user)
+    account = apps[1].bank_account
+    outcome = payment.import_result(
+        batch.pk,
+        result_file(
+            [
+                [apps[0].bank_account, apps[0].name, "1500.00", "成功", ""],
+                [account, apps[1].name, "1500.00", "失败", f"账户 {account} 已销户"],
+                [apps[2].bank_account, apps[2].name, "1500.00", "成功", ""],
+            ]
+        ),
+        by=city_user,
+    )
+    assert outcome.ok, outcome.errors
+    stored = Application.objects.get(pk=apps[1].pk).payment_failure_reason
+    assert stored == f"账户 ****{account[-4:]} 已销户"
+    assert batch.items.get(application_id=apps[1].pk).failure_reason == stored
+
+
 def test_result_file_with_bad_rows_reports_each_and_applies_nothing(paying, city_user, tree):
     campaign, apps = paying
     batch = payment.create_batch(campaign.pk, by=city_user)
