@@ -21,7 +21,7 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 run: seed
-	@bash scripts/run.sh $(HOST) $(PORT)
+	@VENV=$(VENV) bash scripts/run.sh $(HOST) $(PORT)
 
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)

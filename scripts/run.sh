@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST=${1:-127.0.0.1}
 PORT=${2:-8000}
-PY=.venv/bin/python
+VENV=${VENV:-.venv}  # `make run VENV=...` passes its own
+PY=$VENV/bin/python
 export REGISTRY_URL=${REGISTRY_URL:-http://$HOST:$PORT/registry-sim}
 pids=()
 cleanup() {
@@ -16,9 +17,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 if [ -n "${CELERY_BROKER_URL:-${REDIS_URL:-}}" ]; then
   mode="PostgreSQL/Redis, Celery worker + beat"
-  .venv/bin/celery -A subsidy worker -l warning --concurrency 4 --pool threads &
+  "$VENV/bin/celery" -A subsidy worker -l warning --concurrency 4 --pool threads &
   pids+=($!)
-  .venv/bin/celery -A subsidy beat -l warning --pidfile= -s var/celerybeat-schedule &
+  "$VENV/bin/celery" -A subsidy beat -l warning --pidfile= -s var/celerybeat-schedule &
   pids+=($!)
 else
   mode="embedded: SQLite, tasks run inline"

@@ -12,6 +12,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 
 from subsidy.models import ApplicationType, CommitmentLetter, Hukou, WorkerGroup
 from subsidy.services import bank, uploads
@@ -59,8 +60,22 @@ def _shallow(obj):
     return new
 
 
+def refuse_garbled(value: str) -> None:
+    """Text that was not valid UTF-8 (decoded with U+FFFD in place of its bytes: a GBK page,
+    a broken client) or holds NUL would be stored as garbage: refused with its own message."""
+    if "\ufffd" in value or "\x00" in value:
+        raise ValidationError("含有无法识别的字符，请删除后重新输入", code="text_garbled")
+
+
 class CharField(CheapCopy, forms.CharField):
-    """Django's CharField, copied per form without copy's reduce protocol."""
+    """Django's CharField, copied per form without copy's reduce protocol; garbled text and NUL
+    are refused in Chinese (Django's own NUL message reads "不允许是用空字符串")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ] + [refuse_garbled]
 
 
 class ChoiceField(CheapCopy, forms.ChoiceField):
@@ -125,7 +140,9 @@ class ApplicationForm(forms.Form):
         error_messages={"required": "请填写工作岗位", "max_length": "工作岗位不超过 100 个字"},
     )
     bank_account = CharField(
-        label="银行账号", max_length=40, error_messages={"required": "请填写银行账号"}
+        label="银行账号",
+        max_length=40,
+        error_messages={"required": "请填写银行账号", "max_length": "银行账号应为 16–19 位数字"},
     )
     confirm_unknown_bin = BooleanField(
         label="我确认该卡号是本人的中国工商银行借记卡", required=False
@@ -141,14 +158,17 @@ class ApplicationForm(forms.Form):
         required=False,  # checked in clean_card_photo with our own code and message
     )
     union_contact_phone = CharField(
-        label="所属工会联系人电话", max_length=32, error_messages={"required": "请填写联系电话"}
+        label="所属工会联系人电话",
+        max_length=32,
+        error_messages={"required": "请填写联系电话", "max_length": "联系电话过长，请核对"},
     )
     confirm_identity = BooleanField(
         label="我确认以上本人信息及工会信息无误",
         error_messages={"required": "请确认本人信息及工会信息"},
     )
     commitment_version = IntegerField(
-        widget=forms.HiddenInput, error_messages={"required": "请阅读承诺书"}
+        widget=forms.HiddenInput,
+        error_messages={"required": "请阅读承诺书", "invalid": "请重新阅读并同意承诺书"},
     )
     accept_commitment = BooleanField(
         label="我已阅读并同意《承诺书》", error_messages={"required": "请阅读并同意《承诺书》"}

@@ -66,9 +66,14 @@ def _valid(serializer_class, data):
     s = serializer_class(data=data)
     if not s.is_valid():
         field = next(iter(s.errors))
-        raise ApiError(
-            f"{field}_required", "请填写手机号码" if field == "phone" else "请填写验证码"
-        )
+        missing = s.errors[field][0].code in ("required", "blank", "null")
+        if field == "phone":
+            if missing:
+                raise ApiError("phone_required", "请填写手机号码")
+            raise ApiError("invalid_mobile", "手机号码格式错误，请填写 11 位手机号")
+        if missing:
+            raise ApiError("code_required", "请填写验证码")
+        raise ApiError("otp_invalid", "验证码为 6 位数字，请核对后重新输入")
     return s.validated_data
 
 
@@ -151,6 +156,9 @@ def create_application(request):
     member = _member(request)
     campaign = intake_campaign.get()
     key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 64 and key.isascii() and key.isprintable()):
+        # A longer key was cut to 64 characters: two different ones could collide.
+        raise ApiError("idempotency_key_invalid", "Idempotency-Key 须为 1–64 个可见 ASCII 字符")
     try:
         app = checked = intake.precheck(member, campaign, key)  # or the retried request's
         if isinstance(checked, intake.Prechecked):

@@ -53,6 +53,11 @@ from tests.subsidy.conftest import (
         ({"commitment_version": "0"}, "commitment_outdated", "commitment_version"),
         ({"card_photo": ""}, "photo_required", "card_photo"),
         ({"card_photo": None}, "photo_required", "card_photo"),
+        ({"job_position": "数控\x00车工"}, "text_garbled", "job_position"),
+        ({"bank_branch": "工行\ufffd\ufffd支行"}, "text_garbled", "bank_branch"),
+        ({"bank_account": "6" * 41}, "bank_account_too_long", "bank_account"),
+        ({"union_contact_phone": "1" * 33}, "union_contact_phone_too_long", "union_contact_phone"),
+        ({"commitment_version": "abc"}, "commitment_required", "commitment_version"),
     ],
 )
 def test_each_validation_error_has_its_code(api, applicant, campaign, overrides, code, field):
@@ -64,6 +69,8 @@ def test_each_validation_error_has_its_code(api, applicant, campaign, overrides,
     assert any(e["code"] == code and e["field"] == field for e in body["errors"]), body
     assert body["code"] == body["errors"][0]["code"]
     assert body["detail"] and all(ord(c) < 128 for c in body["code"])
+    detail = next(e["detail"] for e in body["errors"] if e["field"] == field)
+    assert "确保" not in detail and "空字符串" not in detail and "输入整数" not in detail
     assert Application.objects.count() == 0
 
 

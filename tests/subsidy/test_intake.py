@@ -73,6 +73,16 @@ def test_idempotency_key_returns_the_same_application(api, applicant, campaign):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("key", ["k" * 65, "键-中文", "tab\there"])
+def test_an_idempotency_key_that_could_collide_or_is_not_ascii_is_refused(api, applicant, key):
+    """Keys were cut to 64 characters: two long keys sharing their first 64 would have
+    answered one another's application. Refused with a code, nothing stored."""
+    r = post_application(api, key=key)
+    assert r.status_code == 400 and r.json()["code"] == "idempotency_key_invalid"
+    assert Application.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_a_retry_of_the_request_that_filled_the_cap_gets_its_application(api, applicant, campaign):
     """The retry is refused by the entry check twice over (cap reached, application active);
     it still answers 200 with the application its first request created."""

@@ -167,3 +167,15 @@ def test_api_error_shapes(client, db):
         "/api/v1/auth/token/", {"phone": "13912340001"}, content_type="application/json"
     )
     assert r.json()["code"] == "code_required"
+    # present but malformed: said so, not "please fill in"
+    r = client.post(
+        "/api/v1/auth/token/",
+        {"phone": "13912340001", "code": "1234567890123"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and r.json() == {
+        "code": "otp_invalid",
+        "detail": "验证码为 6 位数字，请核对后重新输入",
+    }
+    r = client.post("/api/v1/auth/otp/", {"phone": "1" * 30}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_mobile"
