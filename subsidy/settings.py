@@ -312,7 +312,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+    "script-src 'self'; frame-ancestors 'none'; "
     "form-action 'self'; base-uri 'self'"
 )
 if PRODUCTION:
