@@ -4,6 +4,7 @@ Every error names the field in Chinese and carries a machine code.
 """
 
 import functools
+import re
 import unicodedata
 
 import phonenumbers
@@ -82,9 +83,16 @@ def clean_contact_phone(value: str) -> str:
         national = str(number.national_number)
         if kind == phonenumbers.PhoneNumberType.MOBILE:
             return national
-        if national.startswith("20") and kind in (
-            phonenumbers.PhoneNumberType.FIXED_LINE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        if (
+            national.startswith("20")
+            and kind
+            in (
+                phonenumbers.PhoneNumberType.FIXED_LINE,
+                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+            )
+            # a subscriber line: 8 digits, not starting 0 or 1 (phonenumbers also passes
+            # 020-12345, the city's service hotline, and unallocated 020-1xxxxxxx)
+            and re.fullmatch(r"[2-9]\d{7}", national[2:])
         ):
             return "020-" + national[2:]
     raise ValidationError("联系电话应为手机号码或广州固定电话（020）", code="phone_invalid")

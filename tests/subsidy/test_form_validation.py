@@ -47,6 +47,8 @@ from tests.subsidy.conftest import (
         ({"union_contact_phone": ""}, "phone_required", "union_contact_phone"),
         ({"union_contact_phone": "0755-83001234"}, "phone_invalid", "union_contact_phone"),
         ({"union_contact_phone": "12345"}, "phone_invalid", "union_contact_phone"),
+        ({"union_contact_phone": "020-12345"}, "phone_invalid", "union_contact_phone"),
+        ({"union_contact_phone": "12345678"}, "phone_invalid", "union_contact_phone"),
         ({"confirm_identity": None}, "identity_not_confirmed", "confirm_identity"),
         ({"accept_commitment": None}, "commitment_required", "accept_commitment"),
         ({"commitment_version": None}, "commitment_required", "commitment_version"),
