@@ -41,7 +41,7 @@ from subsidy.forms import ApplicationForm
 from subsidy.models import Application, Campaign
 from subsidy.refcache import intake_campaign
 from subsidy.request_context import client_ip
-from subsidy.services import eligibility, intake, otp, progress
+from subsidy.services import bank, eligibility, intake, otp, progress
 from unions.models import Member
 
 
@@ -152,7 +152,9 @@ def _member(request):
 @content_negotiation_class(JsonOnly)
 def create_application(request):
     """Multipart form of SPEC §4 step 3 → 201 {id, status, submitted_at, queue_number}.
-    `Idempotency-Key` header: a retry with the same key answers 200 with the same application."""
+    `Idempotency-Key` header (1–64 printable ASCII characters): a retry with the same key and
+    the same form answers 200 with the same application; the same key with another form
+    answers 409 `idempotency_key_reused`. A new attempt (after a rejection) needs a new key."""
     member = _member(request)
     campaign = intake_campaign.get()
     key = request.headers.get("Idempotency-Key")
@@ -161,6 +163,8 @@ def create_application(request):
         raise ApiError("idempotency_key_invalid", "Idempotency-Key 须为 1–64 个可见 ASCII 字符")
     try:
         app = checked = intake.precheck(member, campaign, key)  # or the retried request's
+        if isinstance(checked, Application):
+            _same_request_or_refuse(checked, request.data)
         if isinstance(checked, intake.Prechecked):
             form = ApplicationForm(request.data, request.FILES)
             if not form.is_valid():
@@ -176,6 +180,23 @@ def create_application(request):
         raise ApiError(exc.code, exc.detail, status_code=exc.status_code, headers=headers)
     body = created_body(app)
     return Response(body, status=200 if app.replayed else 201)
+
+
+def _same_request_or_refuse(app, data) -> None:
+    """A key names one request: a retry carries the same form. A different number, account
+    or type under a key already used is another application, refused rather than answered
+    with the first one (which would drop the new data without a word)."""
+    sent = (
+        (data.get("kind") or "").strip(),
+        (data.get("study_number") or "").strip(),
+        bank.normalise_account(data.get("bank_account") or ""),
+    )
+    if sent != (app.kind, app.study_number, app.bank_account):
+        raise ApiError(
+            "idempotency_key_reused",
+            "该请求标识（Idempotency-Key）已用于另一份申领；新的申领请使用新的标识",
+            status_code=409,
+        )
 
 
 @extend_schema(responses={200: MyApplicationsSerializer})

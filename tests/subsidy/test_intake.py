@@ -73,6 +73,26 @@ def test_idempotency_key_returns_the_same_application(api, applicant, campaign):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change", [{"study_number": "2024440100999"}, {"kind": "self_study"}, {"bank_account": None}]
+)
+def test_a_key_reused_for_another_form_is_refused_not_answered_with_the_first(
+    api, applicant, campaign, change
+):
+    from tests.subsidy.conftest import card
+
+    if "bank_account" in change:
+        change = {"bank_account": card("622202", fill="1")}  # another ICBC debit card
+    first = post_application(api, key="once")
+    other = post_application(api, key="once", **change)
+    assert first.status_code == 201
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    same = post_application(api, key="once")  # the real retry still gets its application
+    assert same.status_code == 200 and same.json()["id"] == first.json()["id"]
+    assert Application.objects.count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("key", ["k" * 65, "键-中文", "tab\there"])
 def test_an_idempotency_key_that_could_collide_or_is_not_ascii_is_refused(api, applicant, key):
     """Keys were cut to 64 characters: two long keys sharing their first 64 would have
