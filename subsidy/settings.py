@@ -246,7 +246,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 # An admin import (the grant ledger's ID numbers) keeps the uploaded file between the dry run
 # and the confirmation. The default, a file in /tmp, stays there whenever the import is not
 # confirmed; the cache (Redis, or this process's memory in development) lets it expire.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "subsidy.import_storage.ShortCacheStorage"  # 30 min
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

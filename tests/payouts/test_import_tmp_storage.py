@@ -84,3 +84,15 @@ def test_dry_run_then_confirm_imports_from_the_cache_and_removes_it(admin_client
     assert GrantLedger.objects.get().name == "张三"
     assert cache.get(key) is None  # removed once imported
     assert tmpdir_files() == []
+
+
+def test_an_unconfirmed_upload_is_kept_for_half_an_hour_not_a_day(monkeypatch):
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    storage_class = import_string(settings.IMPORT_EXPORT_TMP_STORAGE_CLASS)
+    assert issubclass(storage_class, CacheStorage)
+    stored = {}
+    monkeypatch.setattr(cache, "set", lambda key, value, timeout: stored.update(t=timeout))
+    storage_class().save(b"name,id")
+    assert stored["t"] == 30 * 60
