@@ -33,6 +33,8 @@ def scope_key(user) -> str:
     """A cache key part naming the user's scope (not the user: same scope, same figures)."""
     reviewer = getattr(user, "reviewer", None)
     if reviewer is not None and reviewer.active:
+        if not (reviewer.can_review and user.is_active):
+            return "none"  # visible_to shows them nothing: they must not share a scope's figures
         if reviewer.is_city:
             return "city"
         ids = sorted(reviewer.managed_unions.values_list("pk", flat=True))

@@ -210,6 +210,23 @@ def test_figures_are_cached_per_scope(campaign, rows, reviewers, django_assert_m
     assert district["applications"] != first["applications"]
 
 
+def test_a_reviewer_without_the_review_permission_does_not_get_the_scopes_cached_figures(
+    campaign, rows, reviewers
+):
+    """Same unions, no review permission (a manager account): visible_to shows nothing, so the
+    figures another reviewer of that scope cached are not theirs to see."""
+    from tests.factories import ReviewerFactory
+
+    full = stats.campaign_stats(campaign, reviewers.grassroots_a.user)
+    assert full["applications"] > 0
+    manager = ReviewerFactory(
+        level="grassroots", unions=list(reviewers.grassroots_a.managed_unions.all())
+    )
+    manager.can_review = False
+    manager.save()
+    assert stats.campaign_stats(campaign, manager.user)["applications"] == 0
+
+
 def test_aggregates_use_a_handful_of_queries(
     campaign, rows, reviewers, django_assert_max_num_queries
 ):
