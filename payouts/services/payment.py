@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
@@ -27,7 +28,7 @@ from payouts.services.errors import PayoutError
 from payouts.services.ledger import record_paid_grant
 from payouts.services.locking import lock_campaign
 from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
-from unions.pii import blind_index, mask_account, scrub
+from unions.pii import blind_index, fernet, mask_account, scrub
 from unions.validators import normalise_input
 
 S = ApplicationStatus
@@ -154,9 +155,14 @@ def _rows(items):
         yield [it.account, it.name, f"{it.amount_cny:.2f}", it.branch, it.remark]
 
 
+ENCRYPTED_SUFFIX = ".enc"
+
+
 def _write_files(batch: PaymentBatch, items) -> None:
-    """Write the bank files once (O_EXCL refuses to overwrite an existing file), readable by
-    the application's own user only: they hold every payee's full account number."""
+    """Write the bank files once (O_EXCL refuses to overwrite an existing file), encrypted at
+    rest with the PII key (SPEC §12: they hold every payee's full account number) and readable
+    by the application's own user only. The recorded SHA-256 is the plain file's — what the
+    bank receives; `open_batch_file` decrypts and checks it."""
     folder = settings.PRIVATE_MEDIA_ROOT / "payments"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; the folder may predate this
@@ -168,11 +174,11 @@ def _write_files(batch: PaymentBatch, items) -> None:
     csv_bytes = ("\ufeff" + buf.getvalue()).encode("utf-8")
     xlsx_bytes = _xlsx_bytes(items)
     for ext, content in (("csv", csv_bytes), ("xlsx", xlsx_bytes)):
-        path = folder / f"{stem}.{ext}"
+        path = folder / f"{stem}.{ext}{ENCRYPTED_SUFFIX}"
         # created 0600 (never wider, whatever the umask), then set to exactly 0600
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
             os.fchmod(fh.fileno(), 0o600)
-            fh.write(content)
+            fh.write(fernet().encrypt(content))
         setattr(batch, f"{ext}_path", str(path.relative_to(settings.PRIVATE_MEDIA_ROOT)))
         setattr(batch, f"{ext}_sha256", hashlib.sha256(content).hexdigest())
 
@@ -209,10 +215,16 @@ def open_batch_file(batch: PaymentBatch, fmt: str, user, ip=None) -> tuple[bytes
         raise PayoutError(
             "file_missing", "发放文件不存在，请联系系统管理员（文件不会重新生成）", 410
         )
+    if path.name.endswith(ENCRYPTED_SUFFIX):
+        try:
+            content = fernet().decrypt(content)
+        except InvalidToken:
+            content = b""  # changed, or another key: refused below like any change
+    # (a file written before encryption is read as it is, and checked the same way)
     if hashlib.sha256(content).hexdigest() != getattr(batch, f"{fmt}_sha256"):
         raise PayoutError("file_changed", "发放文件校验失败，文件已被改动，请联系系统管理员", 409)
     PaymentFileDownload.objects.create(batch=batch, file_format=fmt, user=user, ip=ip)
-    return content, path.name
+    return content, path.name.removesuffix(ENCRYPTED_SUFFIX)
 
 
 # --- the bank's result file ----------------------------------------------------------------

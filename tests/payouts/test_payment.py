@@ -21,6 +21,7 @@ from payouts.services.reconciliation import reconcile_batch
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus, Campaign
 from tests.payouts.conftest import luhn_account, make_app, statuses
+from unions.pii import fernet
 
 S = ApplicationStatus
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,12 @@ def test_batch_files_are_icbc_layout_written_once_and_downloads_logged(
     campaign, apps = paying
     batch = payment.create_batch(campaign.pk, by=city_user)
     csv_path = settings.PRIVATE_MEDIA_ROOT / batch.csv_path
-    text = csv_path.read_bytes().decode("utf-8-sig")
+    xlsx_path = settings.PRIVATE_MEDIA_ROOT / batch.xlsx_path
+    # encrypted at rest: no account number readable on disk
+    for path in (csv_path, xlsx_path):
+        assert path.name.endswith(".enc") and apps[0].bank_account.encode() not in path.read_bytes()
+    csv_plain = fernet().decrypt(csv_path.read_bytes())
+    text = csv_plain.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["账号", "户名", "金额", "开户支行", "备注"]
     assert rows[1] == [
@@ -99,7 +105,7 @@ def test_batch_files_are_icbc_layout_written_once_and_downloads_logged(
         apps[0].bank_branch,
         f"{campaign.year}年职工学历教育补助",
     ]
-    wb = load_workbook(settings.PRIVATE_MEDIA_ROOT / batch.xlsx_path)
+    wb = load_workbook(io.BytesIO(fernet().decrypt(xlsx_path.read_bytes())))
     ws = wb.active
     assert [c.value for c in ws[1]] == ["账号", "户名", "金额", "开户支行", "备注"]
     assert ws.cell(2, 1).value == apps[0].bank_account  # text, not a float
@@ -107,7 +113,8 @@ def test_batch_files_are_icbc_layout_written_once_and_downloads_logged(
     assert ws.max_row == 4
 
     r = city_client.get(f"/payouts/batches/{batch.pk}/download/csv/")
-    assert r.status_code == 200 and r.content == csv_path.read_bytes()
+    assert r.status_code == 200 and r.content == csv_plain
+    assert r["Content-Disposition"].endswith('.csv"')  # the bank's file name, not .enc
     assert city_client.get(f"/payouts/batches/{batch.pk}/download/xlsx/").status_code == 200
     logs = PaymentFileDownload.objects.filter(batch=batch)
     assert sorted(logs.values_list("file_format", flat=True)) == ["csv", "xlsx"]
