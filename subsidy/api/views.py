@@ -56,8 +56,9 @@ class JsonOnly(DefaultContentNegotiation):
 
 def _otp_error(exc: otp.OtpError) -> ApiError:
     if exc.retry_after:
+        status = 503 if exc.code == "sms_failed" else 429  # the channel, not the caller
         return ApiError(
-            exc.code, exc.detail, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+            exc.code, exc.detail, status_code=status, headers={"Retry-After": str(exc.retry_after)}
         )
     return ApiError(exc.code, exc.detail)
 
@@ -79,7 +80,12 @@ def _valid(serializer_class, data):
 
 @extend_schema(
     request=OtpRequestSerializer,
-    responses={200: OtpSentSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+    responses={
+        200: OtpSentSerializer,
+        400: ErrorSerializer,
+        429: ErrorSerializer,
+        503: ErrorSerializer,
+    },
 )
 @api_view(["POST"])
 @authentication_classes([])

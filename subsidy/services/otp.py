@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from subsidy.models import OneTimeCode
-from subsidy.sms import send_sms
+from subsidy.sms import SMSError, send_sms
 from unions.models import Member, ReviewerProfile
 from unions.validators import clean_mobile
 
@@ -29,6 +29,7 @@ MAX_VERIFY_ATTEMPTS = 5
 PHONE_INTERVAL_SECONDS = 60
 PHONE_DAILY_LIMIT = 10
 IP_HOURLY_LIMIT = 30
+SMS_RETRY_AFTER = 10  # seconds, when the SMS channel failed
 
 
 @dataclass
@@ -92,11 +93,22 @@ def request_code(phone: str, ip: str | None = None) -> int:
             code_hash=_hash(phone, code),
             expires_at=now + timedelta(seconds=OTP_TTL_SECONDS),
         )
-    send_sms(
-        phone,
-        f"【求学圆梦】您的登录验证码为 {code}，{OTP_TTL_SECONDS // 60} 分钟内有效。"
-        "如非本人操作，请忽略本短信。",
-    )
+    try:
+        send_sms(
+            phone,
+            f"【求学圆梦】您的登录验证码为 {code}，{OTP_TTL_SECONDS // 60} 分钟内有效。"
+            "如非本人操作，请忽略本短信。",
+        )
+    except SMSError:
+        # Nobody received this code: retire it, and give back the per-minute slot so the
+        # applicant may ask again at once (the daily and per-IP counts keep it).
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True).update(used_at=now)
+        cache.delete(f"otp:phone:{phone}:1m")
+        raise OtpError(
+            code="sms_failed",
+            detail="验证码短信发送失败，请稍后重试",
+            retry_after=SMS_RETRY_AFTER,
+        )
     return OTP_TTL_SECONDS
 
 

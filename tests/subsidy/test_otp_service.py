@@ -86,3 +86,29 @@ def test_grassroots_reviewer_phone_signs_in_as_the_reviewer(tree):
     reviewer = ReviewerFactory(unions=[tree.a1], phone="13800000009")
     otp.request_code("13800000009")
     assert otp.verify_code("13800000009", _last_code()) == reviewer.user
+
+
+class _DownBackend:
+    def send(self, phone, text):
+        from subsidy.sms import SMSError
+
+        raise SMSError("gateway timeout")
+
+
+@pytest.mark.django_db
+def test_a_failed_sms_is_a_503_the_code_is_retired_and_the_applicant_may_ask_again(
+    client, settings
+):
+    """The SMS gateway is down: the applicant is told so (503, Retry-After), never a 500; the
+    code nobody received cannot be used, and the per-minute limit is not spent on it."""
+    settings.SMS_BACKEND = f"{__name__}._DownBackend"
+    r = client.post("/api/v1/auth/otp/", {"phone": "13912345677"}, content_type="application/json")
+    assert r.status_code == 503 and r["Retry-After"] == str(otp.SMS_RETRY_AFTER)
+    assert r.json() == {"code": "sms_failed", "detail": "验证码短信发送失败，请稍后重试"}
+    assert not OneTimeCode.objects.filter(phone="13912345677", used_at__isnull=True).exists()
+    settings.SMS_BACKEND = "locmem"
+    r = client.post("/api/v1/auth/otp/", {"phone": "13912345677"}, content_type="application/json")
+    assert r.status_code == 200
+    settings.SMS_BACKEND = f"{__name__}._DownBackend"
+    page = client.post("/login/", {"phone": "13912345676", "action": "send"})
+    assert page.status_code == 503 and "验证码短信发送失败" in page.content.decode()
