@@ -29,3 +29,7 @@ urlpatterns = [
 
 if settings.REGISTRY_SIMULATOR_ENABLED:
     urlpatterns.append(path("registry-sim/", include("subsidy.registry.simulator_urls")))
+
+# An unexpected error answers the API's own shape ({"code", "detail"}) to API clients and the
+# Chinese 500 page to browsers.
+handler500 = "subsidy.views.server_error"

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -42,3 +43,15 @@ def csrf_failure(request, reason=""):
     """settings.CSRF_FAILURE_VIEW: a page left open too long, or whose sign-in changed, says
     so in Chinese (Django's own page speaks of DEBUG settings)."""
     return render(request, "403_csrf.html", status=403)
+
+
+def server_error(request):
+    """settings' handler500: JSON for /api/ (the mini-program parses every answer), the
+    Chinese page for the rest. Rendered without the request's context, as Django's own."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "server_error", "detail": "系统暂时出错，请稍后重试"}, status=500
+        )
+    from django.views.defaults import server_error as page
+
+    return page(request)

@@ -75,7 +75,7 @@ def login_view(request):
                 request,
                 "subsidy/login.html",
                 ctx,
-                status=503 if exc.code == "sms_failed" else 429,
+                status=503 if exc.code in otp.UNAVAILABLE else 429,
                 headers={"Retry-After": str(exc.retry_after)},
             )
         return _page(request, "subsidy/login.html", ctx, status=400)

@@ -56,7 +56,7 @@ class JsonOnly(DefaultContentNegotiation):
 
 def _otp_error(exc: otp.OtpError) -> ApiError:
     if exc.retry_after:
-        status = 503 if exc.code == "sms_failed" else 429  # the channel, not the caller
+        status = 503 if exc.code in otp.UNAVAILABLE else 429  # ours, not the caller's
         return ApiError(
             exc.code, exc.detail, status_code=status, headers={"Retry-After": str(exc.retry_after)}
         )

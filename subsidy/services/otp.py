@@ -7,6 +7,7 @@ production), and every refusal says how long to wait.
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,12 +25,16 @@ from subsidy.sms import SMSError, send_sms
 from unions.models import Member, ReviewerProfile
 from unions.validators import clean_mobile
 
+log = logging.getLogger(__name__)
+
 OTP_TTL_SECONDS = 300
 MAX_VERIFY_ATTEMPTS = 5
 PHONE_INTERVAL_SECONDS = 60
 PHONE_DAILY_LIMIT = 10
 IP_HOURLY_LIMIT = 30
 SMS_RETRY_AFTER = 10  # seconds, when the SMS channel failed
+BUSY_RETRY_AFTER = 5  # seconds, when the rate limiter's cache is unavailable
+UNAVAILABLE = {"sms_failed", "busy"}  # our side failed: HTTP 503, not 429
 
 
 @dataclass
@@ -48,7 +53,17 @@ def _hash(phone: str, code: str) -> str:
 
 
 def _limit(key: str, limit: int, window: int) -> int | None:
-    """Count one event in a fixed window; return seconds to wait when over the limit."""
+    """Count one event in a fixed window; return seconds to wait when over the limit.
+    Without the cache (Redis down) nothing can be counted, so nothing is sent: the caller is
+    told the system is busy (fail closed), never a 500."""
+    try:
+        return _count(key, limit, window)
+    except Exception:
+        log.warning("OTP rate limiter unavailable (cache error)", exc_info=True)
+        raise OtpError(code="busy", detail="系统繁忙，请稍后重试", retry_after=BUSY_RETRY_AFTER)
+
+
+def _count(key: str, limit: int, window: int) -> int | None:
     added = cache.add(key, 1, timeout=window)
     if added:
         cache.set(f"{key}:t", timezone.now().timestamp() + window, timeout=window)
