@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -144,9 +145,12 @@ def verify_code(phone: str, code: str):
     # Each guess claims one of the code's attempts before it is compared, in one UPDATE: of
     # any number of parallel guesses only MAX_VERIFY_ATTEMPTS are ever compared (a read of
     # `attempts` followed by a write let 62 of 150 parallel guesses through).
-    claimed = OneTimeCode.objects.filter(
-        pk=otp.pk, used_at__isnull=True, attempts__lt=MAX_VERIFY_ATTEMPTS
-    ).update(attempts=F("attempts") + 1)
+    if getattr(settings, "OTP_ATTEMPT_LOCKING", True):
+        claimed = OneTimeCode.objects.filter(
+            pk=otp.pk, used_at__isnull=True, attempts__lt=MAX_VERIFY_ATTEMPTS
+        ).update(attempts=F("attempts") + 1)
+    else:
+        claimed = _claim_attempt_unlocked(otp)
     if not claimed:
         if (
             otp.attempts >= MAX_VERIFY_ATTEMPTS
@@ -160,6 +164,16 @@ def verify_code(phone: str, code: str):
     if not OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now):
         raise OtpError(code="otp_invalid", detail="验证码错误或已使用，请重新获取")
     return user_for_phone(phone)
+
+
+def _claim_attempt_unlocked(otp) -> int:
+    """Tests only (settings.OTP_ATTEMPT_LOCKING = False): the read-check-write the atomic
+    UPDATE replaced, so the control test can show parallel guesses getting past the limit;
+    settings.OTP_RACE_DELAY widens the gap between the read and the write."""
+    if otp.attempts >= MAX_VERIFY_ATTEMPTS:
+        return 0
+    time.sleep(getattr(settings, "OTP_RACE_DELAY", 0))
+    return OneTimeCode.objects.filter(pk=otp.pk).update(attempts=otp.attempts + 1)
 
 
 def user_for_phone(phone: str):

@@ -1,6 +1,7 @@
 """Parallel guesses at one sign-in code (SPEC §12: logins are rate-limited): however many
 arrive at once, only MAX_VERIFY_ATTEMPTS of them are compared with the code — real parallel
-HTTP requests against a live server on PostgreSQL."""
+HTTP requests against a live server on PostgreSQL. The control case switches the atomic claim
+off (OTP_ATTEMPT_LOCKING, a test-only setting) and shows the guesses getting past the limit."""
 
 import re
 import threading
@@ -25,9 +26,7 @@ PHONE = "13900000051"
 GUESSES = 24  # the live server's listen queue is short: a refused connect is retried
 
 
-def test_parallel_wrong_guesses_use_up_exactly_the_allowed_attempts(live_server):
-    otp.request_code(PHONE, ip="10.0.0.1")
-    code = re.search(r"\d{6}", LocmemBackend.outbox[-1][1]).group(0)
+def _guess_in_parallel(live_server, code):
     wrong = [f"{(int(code) + i) % 1_000_000:06d}" for i in range(1, GUESSES + 1)]
     barrier = threading.Barrier(GUESSES)
     answers = []
@@ -49,6 +48,25 @@ def test_parallel_wrong_guesses_use_up_exactly_the_allowed_attempts(live_server)
     for t in threads:
         t.join(120)
     assert len(answers) == GUESSES
+    return answers
+
+
+def test_control_without_the_atomic_claim_parallel_guesses_get_past_the_limit(
+    live_server, settings
+):
+    settings.OTP_ATTEMPT_LOCKING = False
+    settings.OTP_RACE_DELAY = 0.2  # every guess reads the count before any writes it
+    otp.request_code(PHONE, ip="10.0.0.1")
+    code = re.search(r"\d{6}", LocmemBackend.outbox[-1][1]).group(0)
+    answers = _guess_in_parallel(live_server, code)
+    compared = [a for a in answers if a[1] == "otp_invalid"]
+    assert len(compared) > otp.MAX_VERIFY_ATTEMPTS
+
+
+def test_parallel_wrong_guesses_use_up_exactly_the_allowed_attempts(live_server):
+    otp.request_code(PHONE, ip="10.0.0.1")
+    code = re.search(r"\d{6}", LocmemBackend.outbox[-1][1]).group(0)
+    answers = _guess_in_parallel(live_server, code)
     compared = [a for a in answers if a[1] == "otp_invalid"]
     assert len(compared) == otp.MAX_VERIFY_ATTEMPTS, sorted(set(answers))
     assert all(a == (400, "otp_too_many_attempts") for a in answers if a not in compared)
