@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subsidy.tasks.sweep_pending_registry_checks",
         "schedule": 120.0,
     },
+    "received-photo-sweeper": {
+        "task": "subsidy.tasks.sweep_received_photos",
+        "schedule": 3600.0,
+    },
     "notification-sweeper": {
         "task": "notifications.tasks.sweep_outbox",
         "schedule": 60.0,

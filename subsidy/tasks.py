@@ -80,3 +80,12 @@ def sweep_pending_registry_checks():
     sent = pipeline.sweep()
     sla.alert_breaches()
     return sent
+
+
+@shared_task(name="subsidy.tasks.sweep_received_photos", ignore_result=True)
+def sweep_received_photos():
+    """Periodic (beat): delete the segment files of received photos that no application
+    names any more (`subsidy.services.received`)."""
+    from subsidy.services import received
+
+    return received.sweep()

@@ -26,8 +26,8 @@ server timestamps. R6 (one active application per member; never again after city
 read before the lock and held by the partial unique index `one_active_application_per_member`:
 an IntegrityError becomes the `active_application` / `city_rejected` refusal, never a 500.
 Everything slow happens before the transaction: form validation, the photo's check and
-writing the photo file (its re-encoding comes later). A lock not had within LOCK_TIMEOUT answers
-"系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
+keeping the photo as received (its re-encoding comes later). A lock not had within
+LOCK_TIMEOUT answers "系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
 
 `settings.INTAKE_LOCKING = False` (tests only) replaces the guarded UPDATE by read-check-write
 so the control test can show the over-admission the lock prevents; `settings.INTAKE_RACE_DELAY`
@@ -139,7 +139,7 @@ def submit(
         if isinstance(prechecked, Application):
             return prechecked
     # Stored as received (verified by the form); re-encoded by the registry check.
-    photo = uploads.store(data["photo"], uploads.ORIGINAL_SUFFIX) if data.get("photo") else ""
+    photo = uploads.receive(data["photo"]) if data.get("photo") else ""
     try:
         app = _insert_locked(member, campaign, data, key, photo, prechecked.statuses)
     except IntegrityError:

@@ -7,12 +7,14 @@ PHOTO_MAX_BYTES or the pixel caps are refused before decoding; a JPEG cut short 
 its structure, a truncated or corrupt PNG by its chunks' lengths and checksums — all of this
 in the submission request (`verify_card_photo`), so the applicant gets the message at once.
 
-The verified upload is stored as received (`.upload`, under settings.PRIVATE_MEDIA_ROOT with a
-random name) and the application is committed; the registry check, seconds later and before
+The verified upload is stored as received (`receive`: appended to this process's segment
+file under settings.PRIVATE_MEDIA_ROOT, `subsidy.services.received`) and the application is
+committed; the registry check, seconds later and before
 any reviewer can see the application, replaces it by a fresh JPEG (`sanitize`: EXIF and any
 other metadata dropped, orientation applied) — the re-encoding's CPU stays out of the opening
 rush (bench_intake). Only `subsidy.web_views.card_photo` serves a photo, and it never serves
-an `.upload`: it finalizes it first.
+an upload as received: it finalizes it first. (Uploads of earlier versions were files of
+their own, `.upload`; they are finalized the same way.)
 """
 
 import io
@@ -26,6 +28,8 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from subsidy.services import received
+
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000
 # Stored copies are scaled down to this long side: plenty to read a card number.
@@ -36,7 +40,7 @@ ACCEPTED_FORMATS = JPEG_FORMATS | {"PNG"}
 # worker that re-encodes it. A small file of a large blank PNG must not cost hundreds of MB.
 PNG_MAX_PIXELS = 16_000_000
 PHOTO_DIR = "card-photos"
-ORIGINAL_SUFFIX = ".upload"  # received and verified, not yet re-encoded: never served
+ORIGINAL_SUFFIX = ".upload"  # a received upload of an earlier version: never served
 SANITIZED_SUFFIX = ".jpg"
 
 log = logging.getLogger(__name__)
@@ -162,9 +166,14 @@ class _decoding:
         return False
 
 
+def receive(data: bytes) -> str:
+    """Keep a verified upload as received, until the registry check re-encodes it; return
+    its reference (a slice of a segment file: `subsidy.services.received`)."""
+    return received.append(data)
+
+
 def store(data: bytes, suffix: str = SANITIZED_SUFFIX) -> str:
-    """Write the bytes under PRIVATE_MEDIA_ROOT with a random name; return the relative path.
-    `ORIGINAL_SUFFIX` marks an upload as received, not yet sanitized: never served as is."""
+    """Write the bytes under PRIVATE_MEDIA_ROOT with a random name; return the relative path."""
     now = timezone.localtime()
     relative = f"{PHOTO_DIR}/{now:%Y/%m}/{secrets.token_hex(16)}{suffix}"
     target = Path(settings.PRIVATE_MEDIA_ROOT) / relative
@@ -176,7 +185,15 @@ def store(data: bytes, suffix: str = SANITIZED_SUFFIX) -> str:
 
 
 def is_original(relative: str) -> bool:
-    return relative.endswith(ORIGINAL_SUFFIX)
+    """An upload as received (not yet re-encoded): never served as it is."""
+    return relative.endswith(ORIGINAL_SUFFIX) or received.is_ref(relative)
+
+
+def read_original(relative: str) -> bytes | None:
+    if received.is_ref(relative):
+        return received.read(relative)
+    source = path_of(relative)
+    return None if source is None else source.read_bytes()
 
 
 def finalize_application_photo(application_id: int) -> str:
@@ -192,11 +209,11 @@ def finalize_application_photo(application_id: int) -> str:
     )
     if not current or not is_original(current):
         return current or ""
-    source = path_of(current)
+    original = read_original(current)
     final = ""
-    if source is not None:
+    if original is not None:
         try:
-            final = store(sanitize(source.read_bytes()))
+            final = store(sanitize(original))
         except UploadError as exc:  # verified at submission; a decoder disagreeing is rare
             log.warning("card photo of application %s could not be re-encoded: %s",
                         application_id, exc.code)  # fmt: skip
@@ -227,6 +244,9 @@ def path_of(relative: str) -> Path | None:
 
 
 def delete(relative: str) -> None:
+    if received.is_ref(relative):
+        received.erase(relative)
+        return
     target = path_of(relative)
     if target is not None:
         target.unlink(missing_ok=True)

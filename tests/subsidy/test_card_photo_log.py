@@ -33,7 +33,7 @@ def test_a_served_photo_is_logged_once(reviewer, submitted):
 
 
 def test_a_photo_missing_from_disk_is_404_and_not_logged(reviewer, submitted):
-    uploads.path_of(submitted.bank_card_photo).unlink()
+    uploads.delete(submitted.bank_card_photo)  # gone from disk (erased)
     assert reviewer.get(f"/applications/{submitted.pk}/photo/").status_code == 404
     assert not PIIViewLog.objects.exists()
 

@@ -29,7 +29,7 @@ def test_submission_gets_a_server_timestamp_and_queue_number(api, applicant, cam
     assert app.commitment.version == 1 and app.notify_opt_in is True
     assert app.bank_account_last4 == app.bank_account[-4:]
     assert app.name == applicant.name and app.union == applicant.union
-    assert uploads.path_of(app.bank_card_photo) is not None
+    assert uploads.read_original(app.bank_card_photo) is not None
     campaign.refresh_from_db()
     assert (campaign.applicant_count, campaign.last_queue_number) == (1, 1)
 
@@ -339,8 +339,9 @@ def test_an_early_refusal_still_reads_the_whole_upload(api):
 def test_photo_is_stored_as_received_then_re_encoded_by_the_registry_check(
     api, applicant, campaign, settings, django_capture_on_commit_callbacks
 ):
-    """The request stores the verified upload as `.upload`; the registry check (inline here)
-    replaces it by a re-encoded JPEG without EXIF before reviewers can see the application."""
+    """The request keeps the verified upload as received (a slice of a segment file); the
+    registry check (inline here) replaces it by a re-encoded JPEG without EXIF before
+    reviewers can see the application, and zeroes the slice."""
     from PIL import Image
 
     from tests.subsidy.conftest import image_bytes
@@ -349,26 +350,27 @@ def test_photo_is_stored_as_received_then_re_encoded_by_the_registry_check(
     exif[0x8825] = {2: (23.0, 7.0, 0.0)}  # GPS
     exif[0x010F] = "SecretPhoneMaker"
     original = image_bytes("JPEG", exif=exif.tobytes())
-    stored = []
-    real_store = uploads.store
+    kept = []
+    real_receive = uploads.receive
 
-    def spy(data, suffix=uploads.SANITIZED_SUFFIX):
-        stored.append((suffix, data))
-        return real_store(data, suffix)
+    def spy(data):
+        kept.append(real_receive(data))
+        assert uploads.read_original(kept[-1]) == data  # in the request: as received
+        return kept[-1]
 
     with (
-        mock.patch.object(uploads, "store", spy),
+        mock.patch.object(uploads, "receive", spy),
         django_capture_on_commit_callbacks(execute=True),  # the check task, inline
     ):
         r = post_application(api, card_photo=photo("card.jpg", original))
     assert r.status_code == 201
-    assert stored[0] == (uploads.ORIGINAL_SUFFIX, original)  # in the request: as received
     app = Application.objects.get(pk=r.json()["id"])
     assert app.bank_card_photo.endswith(".jpg")
     content = uploads.path_of(app.bank_card_photo).read_bytes()
     assert b"SecretPhoneMaker" not in content and not Image.open(io.BytesIO(content)).getexif()
-    leftovers = list((settings.PRIVATE_MEDIA_ROOT).rglob("*" + uploads.ORIGINAL_SUFFIX))
-    assert leftovers == []
+    assert uploads.read_original(kept[0]) is None
+    on_disk = b"".join(p.read_bytes() for p in settings.PRIVATE_MEDIA_ROOT.rglob("*.seg"))
+    assert b"SecretPhoneMaker" not in on_disk
 
 
 @pytest.mark.django_db
@@ -376,14 +378,14 @@ def test_photo_view_never_serves_an_upload_as_received(client, applicant, campai
     """Should the check not have run yet, the view re-encodes first (and keeps the result)."""
     from tests.subsidy.conftest import image_bytes
 
-    rel = uploads.store(image_bytes("PNG"), uploads.ORIGINAL_SUFFIX)
+    rel = uploads.receive(image_bytes("PNG"))
     app = ApplicationFactory(campaign=campaign, member=applicant, bank_card_photo=rel)
     client.force_login(applicant.user)
     r = client.get(f"/applications/{app.pk}/photo/")
     assert r.status_code == 200
     assert b"".join(r.streaming_content)[:2] == b"\xff\xd8"  # a JPEG, not the PNG received
     app.refresh_from_db()
-    assert app.bank_card_photo.endswith(".jpg") and uploads.path_of(rel) is None
+    assert app.bank_card_photo.endswith(".jpg") and uploads.read_original(rel) is None
 
 
 @pytest.mark.django_db
@@ -416,11 +418,11 @@ def test_a_photo_that_cannot_be_re_encoded_leaves_the_application_without_one(
     rnd = random.Random(0)
     for _ in range(200):
         data[rnd.randrange(scan + 100, len(data) - 1000)] = rnd.randrange(256)
-    rel = uploads.store(bytes(data), uploads.ORIGINAL_SUFFIX)
+    rel = uploads.receive(bytes(data))
     app = ApplicationFactory(campaign=campaign, member=applicant, bank_card_photo=rel)
     assert uploads.finalize_application_photo(app.pk) == ""
     app.refresh_from_db()
-    assert app.bank_card_photo == "" and uploads.path_of(rel) is None
+    assert app.bank_card_photo == "" and uploads.read_original(rel) is None
     assert "photo_corrupt" in caplog.text and rel not in caplog.text
 
 

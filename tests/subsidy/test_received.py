@@ -1,0 +1,138 @@
+"""Photos as received: slices of per-process segment files (subsidy.services.received)."""
+
+import os
+import stat
+import threading
+from unittest import mock
+
+import pytest
+
+from subsidy.models import Application
+from subsidy.services import received, uploads
+from tests.factories import ApplicationFactory
+from tests.subsidy.conftest import image_bytes
+
+
+@pytest.fixture(autouse=True)
+def fresh_segment():
+    """Each test starts without an open segment (a test's PRIVATE_MEDIA_ROOT is its own)."""
+    received._open_segment = None
+    yield
+    if received._open_segment is not None:
+        os.close(received._open_segment.fd)
+        received._open_segment = None
+
+
+def _segments(settings):
+    return sorted((settings.PRIVATE_MEDIA_ROOT / received.RECEIVED_DIR).glob("*.seg"))
+
+
+def test_slices_read_back_exactly_and_share_one_private_segment(settings):
+    photos = [os.urandom(n) for n in (1, 150_000, 4096, 70_001)]
+    refs = [uploads.receive(p) for p in photos]
+    assert [uploads.read_original(r) for r in refs] == photos
+    assert all(uploads.is_original(r) for r in refs)
+    (segment,) = _segments(settings)
+    assert stat.S_IMODE(segment.stat().st_mode) == 0o600
+    assert stat.S_IMODE(segment.parent.stat().st_mode) == 0o700
+    assert segment.stat().st_size == sum(map(len, photos))
+
+
+def test_parallel_appends_never_overlap(settings):
+    """16 threads, as a gunicorn worker has: every photo reads back as its own."""
+    photos = {i: os.urandom(20_000 + i) for i in range(160)}
+    refs = {}
+    start = threading.Barrier(16)
+
+    def submit(ids):
+        start.wait()
+        for i in ids:
+            refs[i] = uploads.receive(photos[i])
+
+    threads = [threading.Thread(target=submit, args=(range(k, 160, 16),)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {i: uploads.read_original(r) for i, r in refs.items()} == photos
+
+
+def test_deleting_a_slice_zeroes_it_and_leaves_the_others(settings):
+    a, b, c = (os.urandom(5000) for _ in range(3))
+    ra, rb, rc = (uploads.receive(x) for x in (a, b, c))
+    uploads.delete(rb)
+    assert uploads.read_original(rb) is None
+    assert (uploads.read_original(ra), uploads.read_original(rc)) == (a, c)
+    (segment,) = _segments(settings)
+    assert b not in segment.read_bytes() and bytes(5000) in segment.read_bytes()
+
+
+def test_a_new_segment_after_max_age_max_size_or_a_fork(settings, monkeypatch):
+    uploads.receive(b"x" * 10)
+    monkeypatch.setattr(received, "SEGMENT_MAX_BYTES", 30)
+    uploads.receive(b"y" * 10)  # 20 ≤ 30: same segment
+    assert len(_segments(settings)) == 1
+    uploads.receive(b"z" * 11)  # 31 > 30
+    assert len(_segments(settings)) == 2
+    monkeypatch.setattr(received, "SEGMENT_MAX_BYTES", 10**9)
+    with mock.patch.object(received.time, "time", return_value=received.time.time() + 601):
+        uploads.receive(b"w")
+    assert len(_segments(settings)) == 3
+    received._open_segment.pid = -1  # as seen by a child forked after the parent opened it
+    ref = uploads.receive(b"v")
+    assert len(_segments(settings)) == 4 and received._open_segment.pid == os.getpid()
+    assert uploads.read_original(ref) == b"v"
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "card-photos/received/../../../etc/passwd@0+10",
+        "card-photos/received/x.seg@0+10",
+        "/etc/passwd",
+        "card-photos/received/20261205T100000Z-1-0000000a.seg@-1+10",
+        "",
+    ],
+)
+def test_references_that_are_not_slices_are_refused(ref):
+    assert not received.is_ref(ref)
+    assert received.read(ref) is None
+    received.erase(ref)  # nothing to do, no error
+
+
+def test_a_slice_past_the_end_of_its_segment_is_not_read(settings):
+    ref = uploads.receive(b"abc")
+    segment, rest = ref.split("@")
+    assert received.read(f"{segment}@2+5") is None
+    assert received.read(f"{segment}@0+3") == b"abc"
+
+
+@pytest.mark.django_db
+def test_sweep_deletes_old_segments_no_application_names(settings, campaign, applicant):
+    old = uploads.receive(b"old")  # then a new segment for the next one
+    received._open_segment.started -= received.SEGMENT_MAX_AGE
+    named = uploads.receive(image_bytes())
+    ApplicationFactory(campaign=campaign, member=applicant, bank_card_photo=named)
+    later = received.time.time() + received.SEGMENT_KEEP + 1
+    assert received.sweep() == 0  # too young, both
+    assert received.sweep(now=later) == 1  # the one no application names
+    assert received.read(old) is None and received.read(named) is not None
+    Application.objects.update(bank_card_photo="")
+    assert received.sweep(now=later) == 1
+    assert _segments(settings) == []
+
+
+@pytest.mark.django_db
+def test_finalizing_replaces_the_slice_by_a_jpeg_and_erases_the_slice(campaign, applicant):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "SecretPhoneMaker"
+    original = image_bytes("JPEG", exif=exif.tobytes())
+    ref = uploads.receive(original)
+    app = ApplicationFactory(campaign=campaign, member=applicant, bank_card_photo=ref)
+    final = uploads.finalize_application_photo(app.pk)
+    assert final.endswith(".jpg") and b"SecretPhoneMaker" not in uploads.path_of(final).read_bytes()
+    assert uploads.read_original(ref) is None  # zeroed on disk
+    app.refresh_from_db()
+    assert app.bank_card_photo == final
