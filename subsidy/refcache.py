@@ -107,6 +107,16 @@ class IntakeCampaign:
             entry = self._load(now)
         return copy.copy(entry[0]) if entry[0] is not None else None
 
+    def get_pk(self) -> int | None:
+        """The current campaign's id (no copy made)."""
+        from django.utils import timezone
+
+        now = timezone.now()
+        entry = self._entry
+        if entry is None or now >= entry[1]:
+            entry = self._load(now)
+        return entry[0].pk if entry[0] is not None else None
+
     def _load(self, now):
         from datetime import timedelta
 

@@ -82,7 +82,12 @@ def attempt_statuses(member, campaign: Campaign) -> list:
 
 def submission_facts(member, campaign: Campaign) -> tuple[list, int | None]:
     """What a submission's entry check reads, in one round trip on PostgreSQL: the statuses
-    of the member's attempts in the campaign (R6) and the year of an earlier grant (R5)."""
+    of the member's attempts in the campaign (R6) and the year of an earlier grant (R5).
+    Token authentication of the submission endpoint has read them with the token
+    (`subsidy.api.auth`) when the member came from there: those are used, once."""
+    facts = member.__dict__.pop("_submission_facts", None)
+    if facts is not None and facts[0] == campaign.pk:
+        return facts[1], facts[2]
     if connection.vendor != "postgresql":
         return attempt_statuses(member, campaign), granted_year(member.id_hmac, campaign)
     params = [member.pk, campaign.pk, member.id_hmac, member.id_hmac, campaign.pk, campaign.pk]

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from payouts.models import GrantLedger
@@ -211,3 +212,20 @@ def test_the_submissions_one_read_gives_what_the_two_reads_give(applicant, campa
     statuses, year = eligibility.submission_facts(applicant, campaign)
     assert statuses == eligibility.attempt_statuses(applicant, campaign) == ["chsi_failed"]
     assert year == granted_year(applicant.id_hmac, campaign) == (2021 if granted else None)
+
+
+@pytest.mark.django_db
+def test_facts_read_with_the_token_are_used_once_and_only_for_their_campaign(
+    applicant, campaign, django_assert_num_queries
+):
+    """subsidy.api.auth leaves the member's facts of the intake campaign on the member: the
+    entry check takes them instead of a query, once, and never for another campaign."""
+    from subsidy.services import eligibility
+
+    applicant._submission_facts = (campaign.pk, ["chsi_failed"], 2022)
+    with django_assert_num_queries(0):
+        assert eligibility.submission_facts(applicant, campaign) == (["chsi_failed"], 2022)
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        assert eligibility.submission_facts(applicant, campaign) == ([], None)  # read now
+    applicant._submission_facts = (campaign.pk + 1, ["city_rejected"], None)
+    assert eligibility.submission_facts(applicant, campaign) == ([], None)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from subsidy.models import Application, Campaign
 from subsidy.models import ApplicationStatus as S
 from subsidy.services import intake, uploads
-from tests.factories import ApplicationFactory, MemberFactory
+from tests.factories import ApplicationFactory, CampaignFactory, MemberFactory
 from tests.subsidy.conftest import UNKNOWN, form_data, photo, post_application
 
 
@@ -136,12 +136,12 @@ def test_a_first_submission_reads_the_members_attempts_once(api, applicant, camp
 
     with CaptureQueriesContext(connection) as queries:
         assert post_application(api, key="once").status_code == 201
-    attempts = [
-        q["sql"]
-        for q in queries.captured_queries
-        # prepared on PostgreSQL (subsidy.services.prepared), as written elsewhere
-        if q["sql"].startswith(("EXECUTE submission_facts_", "SELECT status FROM subsidy_app"))
-    ]
+    # prepared on PostgreSQL (subsidy.services.prepared), where the token's query reads them
+    # (subsidy.api.auth); as written elsewhere
+    reads = ("EXECUTE submission_facts_", "SELECT status FROM subsidy_app")
+    if connection.vendor == "postgresql":
+        reads += ("EXECUTE member_token_",)
+    attempts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(reads)]
     assert len(attempts) == 1, attempts
     looked_up_key = [q["sql"] for q in queries.captured_queries if "idempotency_key" in q["sql"]]
     assert [sql for sql in looked_up_key if sql.startswith("SELECT")] == []
@@ -176,6 +176,28 @@ def test_never_resubmit_after_city_rejection(api, applicant, campaign):
     Application.objects.filter(pk=first).update(status=S.CITY_REJECTED)
     r = post_application(api)
     assert r.status_code == 409 and r.json()["code"] == "city_rejected"
+
+
+@pytest.mark.django_db
+def test_a_submission_by_someone_already_granted_is_refused_with_the_year(api, applicant, campaign):
+    """R5 on the API: the grant is read with the token (subsidy.api.auth) — from the ledger,
+    or from a paid application of an earlier campaign."""
+    from payouts.models import GrantLedger
+
+    GrantLedger.objects.create(
+        id_hmac=applicant.id_hmac, name=applicant.name, year=2021, amount_cny="1500.00"
+    )
+    r = post_application(api)
+    assert r.status_code == 403 and r.json()["code"] == "already_granted"
+    assert "2021" in r.json()["detail"] and not Application.objects.exists()
+    GrantLedger.objects.all().delete()
+    earlier = CampaignFactory(year=2023, opens_at=campaign.opens_at - timedelta(days=400))
+    earlier.closes_at = earlier.opens_at + timedelta(days=30)
+    earlier.save()
+    ApplicationFactory(campaign=earlier, member=applicant, status=S.PAID)
+    r = post_application(api)
+    assert r.status_code == 403 and r.json()["code"] == "already_granted"
+    assert "2023" in r.json()["detail"]
 
 
 @pytest.mark.django_db

@@ -14,11 +14,11 @@ postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PREPARE is PostgreSQL's"
 )
 
-HOT = ("member_token", "submission_facts", "claim_and_insert")
+HOT = ("member_token", "claim_and_insert")
 
 
 @postgres_only
-def test_a_submission_runs_three_statements_all_prepared(api, applicant, campaign, settings):
+def test_a_submission_runs_two_statements_both_prepared(api, applicant, campaign, settings):
     """As in production: the reference data and the campaign come from the process's copy.
     (In the tests' own transaction the claim runs in a savepoint, after its SET LOCAL; in a
     request those travel in the claim's one string.)"""
@@ -35,7 +35,8 @@ def test_a_submission_runs_three_statements_all_prepared(api, applicant, campaig
         cache.clear()
     bookkeeping = ("SAVEPOINT", "RELEASE SAVEPOINT", "SET LOCAL")
     sqls = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(bookkeeping)]
-    assert len(sqls) == 3, sqls  # the token; the attempts and the grant ledger; the claim
+    # the token with the member's attempts and grants (subsidy.api.auth); the claim
+    assert len(sqls) == 2, sqls
     executed = [name for name in HOT if any(f"EXECUTE {name}_" in sql for sql in sqls)]
     assert executed == list(HOT)
     assert not any(sql.startswith("PREPARE") for sql in sqls)  # prepared once per connection
