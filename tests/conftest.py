@@ -51,6 +51,17 @@ def _test_defaults(settings, request, tmp_path):
     real = request.node.get_closest_marker("real_celery") is not None
     old = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = not real
+    # The registry hand-off's own thread (subsidy.registry.handoff) runs only where the rows
+    # are committed, as in production; elsewhere another connection would not see them, and
+    # the tests push with pipeline.handoff.flush() themselves.
+    from subsidy.registry import pipeline
+
+    db = request.node.get_closest_marker("django_db")
+    pipeline.handoff.background = bool(
+        (db is not None and db.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    pipeline.handoff._pending.clear()
     yield
     celery_app.conf.task_always_eager = old
 

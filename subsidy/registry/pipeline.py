@@ -9,12 +9,14 @@ is harmless: the check is idempotent.
 
 The hand-off is cheap for the web process, because it runs once per submission in the
 opening rush, which is CPU-bound. A Celery publish costs ~1.6 ms of CPU; instead the commit
-costs one Redis round trip (a pipeline of two commands) on the broker's Redis:
+appends the id to a list in memory, and a thread of the process (`subsidy.registry.handoff`)
+pushes the ids committed in the last DELAY with one Redis round trip (a pipeline of two
+commands) on the broker's Redis:
 
-    RPUSH  PENDING_KEY <id>
+    RPUSH  PENDING_KEY <id> <id> …
     SET    DRAIN_FLAG_KEY 1 NX EX DRAIN_FLAG_TTL
 
-and only the commit whose SET succeeded publishes one `drain_registry_queue` task, with a
+and only the push whose SET succeeded publishes one `drain_registry_queue` task, with a
 short countdown so that a burst of submissions shares it. The drain (in a worker, on a queue
 of its own so a backlog of checks never holds it up) first DELETEs the flag, then pops the
 list in batches and publishes one `check_registry` per id over one producer (`send_checks`),
@@ -31,10 +33,11 @@ after the last empty pop but before the DEL finds the flag still set, publishes 
 waits for the next submission. The flag's expiry only ever adds drains (a stuck or lost one
 is replaced by the next commit), never removes one that is needed.
 
-What is left to the sweeper: Redis or the broker down at commit (the id's
-`registry_dispatched_at` is set back to NULL, so it is picked up after
-REGISTRY_SWEEP_GRACE_SECONDS, as before); a worker killed between popping a batch and
-publishing it (those ids carry their submission time, so after REGISTRY_SWEEP_AFTER_SECONDS).
+What is left to the sweeper: Redis or the broker down at the push (the ids'
+`registry_dispatched_at` is set back to NULL, so they are picked up after
+REGISTRY_SWEEP_GRACE_SECONDS, as before); a web process killed before its thread pushed, or
+a worker killed between popping a batch and publishing it (those ids carry their submission
+time, so after REGISTRY_SWEEP_AFTER_SECONDS).
 The periodic sweep task also drains the list, for ids whose drain could not be published.
 Embedded mode (CELERY_TASK_ALWAYS_EAGER) and a broker that is not Redis publish per id as
 before: `send_checks`.
@@ -51,6 +54,7 @@ from django.utils import timezone
 from subsidy.celery import app as celery_app
 from subsidy.models import Application, ApplicationStatus
 from subsidy.registry import conf
+from subsidy.registry.handoff import Handoff, at_exit
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +87,24 @@ def _dispatch_committed(application_id: int, marked_at) -> None:
     now = marked_at
     if now is None:
         now = _mark_dispatched([application_id])
+    handoff.add(application_id, now)
+
+
+def _push(batch) -> None:
+    """The hand-off thread's push of [(id, marked_at)] (subsidy.registry.handoff)."""
+    queue = None if celery_app.conf.task_always_eager else dispatch_queue()
+    if queue is None:  # the broker changed meanwhile (tests): publish them one by one
+        for pk, marked_at in batch:
+            send_checks([pk], marked_at=marked_at)
+        return
     try:
-        queue.enqueue([application_id])
+        queue.enqueue(list(dict.fromkeys(pk for pk, _ in batch)))
     except Exception:
-        _unmark([application_id], now)
+        _unmark_batch(batch)
+
+
+handoff = Handoff(_push)
+at_exit(handoff)
 
 
 def drain(batch: int = DRAIN_BATCH) -> int:
@@ -204,12 +222,21 @@ def _mark_dispatched(ids):
 def _unmark(unsent, marked_at) -> None:
     """Not queued after all: NULL tells the sweeper to send these after its grace period.
     Called from an `except` block (the traceback goes to the log)."""
-    Application.objects.filter(pk__in=unsent, registry_dispatched_at=marked_at).update(
-        registry_dispatched_at=None
-    )
+    _unmark_batch([(pk, marked_at) for pk in unsent])
+
+
+def _unmark_batch(batch) -> None:
+    """_unmark for [(id, marked_at)]."""
+    by_time: dict = {}
+    for pk, marked_at in batch:
+        by_time.setdefault(marked_at, []).append(pk)
+    for marked_at, ids in by_time.items():
+        Application.objects.filter(pk__in=ids, registry_dispatched_at=marked_at).update(
+            registry_dispatched_at=None
+        )
     logger.warning(
         "could not queue registry checks for %d application(s); the sweeper will retry",
-        len(unsent),
+        len(batch),
         exc_info=True,
     )
 

@@ -59,6 +59,8 @@ def commit(django_capture_on_commit_callbacks):
                 now = timezone.now()
                 Application.objects.filter(pk=app.pk).update(registry_dispatched_at=now)
                 dispatch_check(app.pk, marked_at=now)
+        assert pipeline.handoff.pending() == [(app.pk, now)]  # the request only appends
+        assert pipeline.handoff.flush() == 1  # what the hand-off thread does
         app.refresh_from_db()
         return app
 

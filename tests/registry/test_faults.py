@@ -32,6 +32,7 @@ def submit(app, capture):
     with capture(execute=True):
         with transaction.atomic():
             dispatch_check(app.pk)
+    pipeline.handoff.flush()  # the hand-off thread's push, here (the rows are uncommitted)
     app.refresh_from_db()
     return app
 

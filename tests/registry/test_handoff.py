@@ -1,0 +1,156 @@
+"""The hand-off thread (subsidy.registry.handoff): the request only appends; the thread pushes
+the ids of a burst together, each exactly once; a push that fails gives them to the sweeper."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from subsidy.models import Application
+from subsidy.registry import pipeline
+from subsidy.registry.handoff import Handoff
+
+
+class Recorder:
+    def __init__(self, gate=None):
+        self.batches = []
+        self.gate = gate
+        self.started = threading.Event()
+
+    def __call__(self, batch):
+        self.started.set()
+        if self.gate is not None:
+            assert self.gate.wait(10)
+        self.batches.append(batch)
+
+
+def _wait_for(predicate, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "not within 10 s"
+        time.sleep(0.005)
+
+
+def test_a_burst_is_pushed_by_the_thread_each_id_once_in_few_pushes():
+    sent = Recorder()
+    handoff = Handoff(sent, delay=0.05)
+    start = threading.Barrier(20)
+
+    def commit(k):
+        start.wait()
+        for i in range(k * 50, k * 50 + 50):
+            handoff.add(i, f"t{i}")
+
+    threads = [threading.Thread(target=commit, args=(k,)) for k in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _wait_for(lambda: sum(map(len, sent.batches)) == 1000)
+    pushed = [item for batch in sent.batches for item in batch]
+    assert sorted(pushed) == sorted((i, f"t{i}") for i in range(1000))
+    assert len(sent.batches) < 100  # joined, not one push per id
+    assert handoff.pending() == []
+
+
+def test_a_slow_push_never_holds_up_a_request_and_flush_waits_for_it():
+    gate = threading.Event()
+    sent = Recorder(gate)
+    handoff = Handoff(sent, delay=0)
+    handoff.add(1, "a")
+    assert sent.started.wait(10)  # the thread is pushing [1] and hangs (Redis slow)
+    request = threading.Thread(target=handoff.add, args=(2, "b"))
+    request.start()
+    request.join(10)
+    assert not request.is_alive()  # the second request appended and went on
+    flusher = threading.Thread(target=handoff.flush)
+    flusher.start()
+    flusher.join(0.2)
+    assert flusher.is_alive()  # flush() waits for the push in flight …
+    gate.set()
+    flusher.join(10)
+    assert not flusher.is_alive()
+    _wait_for(lambda: sum(map(len, sent.batches)) == 2)  # … and then [2] goes too
+    assert [item for batch in sent.batches for item in batch] == [(1, "a"), (2, "b")]
+
+
+def test_without_the_thread_nothing_is_pushed_until_flush():
+    sent = Recorder()
+    handoff = Handoff(sent)
+    handoff.background = False
+    handoff.add(7, "x")
+    time.sleep(0.05)
+    assert sent.batches == [] and handoff.pending() == [(7, "x")]
+    assert handoff.flush() == 1 and sent.batches == [[(7, "x")]]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_starts_without_the_parents_ids_and_with_its_own_thread():
+    sent = Recorder()
+    handoff = Handoff(sent)
+    handoff.background = False
+    handoff.add(1, "parent")
+    handoff._lock.acquire()  # held by a parent's thread at the moment of the fork
+    pid = os.fork()
+    if pid == 0:  # the child: must neither deadlock nor push the parent's id
+        code = 1
+        try:
+            handoff.background = True
+            handoff.add(2, "child")
+            _wait_for(lambda: sent.batches == [[(2, "child")]])
+            code = 0
+        finally:
+            os._exit(code)
+    handoff._lock.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert handoff.pending() == [(1, "parent")]
+
+
+def test_pending_ids_are_pushed_when_the_process_exits():
+    code = (
+        "from subsidy.registry.handoff import Handoff, at_exit\n"
+        "h = Handoff(lambda batch: print('pushed', batch))\n"
+        "h.background = False\n"
+        "at_exit(h)\n"
+        "h.add(5, 'at exit')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "pushed [(5, 'at exit')]" in out.stdout
+
+
+@pytest.mark.real_celery
+@pytest.mark.django_db(transaction=True)
+def test_the_thread_gives_ids_back_to_the_sweeper_when_redis_is_down(pending_app, caplog):
+    """Through the real thread and its own database connection (committed rows)."""
+    import socket
+
+    from tests.registry.test_faults import _use_broker
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    app = pending_app()
+    now = timezone.now()
+    Application.objects.filter(pk=app.pk).update(registry_dispatched_at=now)
+    old = _use_broker(f"redis://127.0.0.1:{closed}/0")
+    try:
+        pipeline.dispatch_check(app.pk, marked_at=now)  # autocommit: handed off at once
+        _wait_for(
+            lambda: Application.objects.filter(pk=app.pk, registry_dispatched_at=None).exists()
+        )
+    finally:
+        _use_broker(old)
+    assert "could not queue registry checks for 1 application(s)" in caplog.text
+    later = timezone.now() + timedelta(seconds=61)
+    assert app.pk in set(pipeline.stranded(now=later).values_list("pk", flat=True))
