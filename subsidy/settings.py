@@ -191,7 +191,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "received-photo-sweeper": {
         "task": "subsidy.tasks.sweep_received_photos",
-        "schedule": 3600.0,
+        "schedule": 900.0,
     },
     "notification-sweeper": {
         "task": "notifications.tasks.sweep_outbox",

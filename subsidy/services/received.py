@@ -12,8 +12,10 @@ file. The stored copies that reviewers see stay one file per photo (`uploads.sto
 written by the registry check, outside the rush.
 
 A slice lives for seconds: the registry check reads it, stores the re-encoded copy and erases
-the slice (overwrites it with zeros: the original's EXIF, GPS included, does not stay on
-disk). A refused submission erases its slice at once. A process starts a new segment after
+the slice — overwrites it with zeros (the original's EXIF, GPS included, does not stay on
+disk) and gives its blocks back to the file system (a hole, `fallocate(PUNCH_HOLE)`: 6000
+phone photos of a few MB would otherwise hold gigabytes of zeros until their segment goes).
+A refused submission erases its slice at once. A process starts a new segment after
 SEGMENT_MAX_AGE seconds or SEGMENT_MAX_BYTES; `sweep()` (periodic task) deletes a segment once
 it is SEGMENT_KEEP old and no application names it any more — a process that died, or a slice
 never committed, leaves nothing behind for longer than that.
@@ -23,6 +25,8 @@ fork-safe (a process checks that the segment it holds was opened by itself). Not
 fsynced, as with the files before: a crash of the machine loses what the page cache held.
 """
 
+import ctypes
+import ctypes.util
 import os
 import re
 import threading
@@ -37,7 +41,7 @@ RECEIVED_DIR = "card-photos/received"
 SEGMENT_SUFFIX = ".seg"
 SEGMENT_MAX_BYTES = 256 * 1024 * 1024
 SEGMENT_MAX_AGE = 600  # seconds a process appends to one segment
-SEGMENT_KEEP = 24 * 3600  # an unreferenced segment is deleted once it is this old
+SEGMENT_KEEP = 3600  # an unreferenced segment is deleted once it is this old
 _NAME_TIME = "%Y%m%dT%H%M%SZ"
 _REF = re.compile(
     rf"^({re.escape(RECEIVED_DIR)}/(\d{{8}}T\d{{6}}Z)-[0-9]+-[0-9a-f]{{8}}"
@@ -140,7 +144,8 @@ def read(ref: str) -> bytes | None:
 
 
 def erase(ref: str) -> None:
-    """Overwrite the slice with zeros (the photo must not outlive its use on disk)."""
+    """Overwrite the slice with zeros (the photo must not outlive its use on disk), then free
+    its blocks where the file system can."""
     where = _locate(ref)
     if where is None:
         return
@@ -151,8 +156,37 @@ def erase(ref: str) -> None:
         return
     try:
         _pwrite_all(fd, bytes(length), offset)
+        _punch_hole(fd, offset, length)
     finally:
         os.close(fd)
+
+
+_FALLOC_FL_KEEP_SIZE, _FALLOC_FL_PUNCH_HOLE = 0x01, 0x02
+
+
+def _punch_hole(fd: int, offset: int, length: int) -> bool:
+    """Linux's fallocate(2) PUNCH_HOLE (ext4, xfs, btrfs, tmpfs); False where unsupported
+    (the zeros stay until the segment is deleted)."""
+    fallocate = _libc_fallocate()
+    if fallocate is None:
+        return False
+    return fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, offset, length) == 0
+
+
+_fallocate = None
+
+
+def _libc_fallocate():
+    global _fallocate
+    if _fallocate is None:
+        try:
+            function = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).fallocate
+            function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+            function.restype = ctypes.c_int
+        except (OSError, AttributeError):
+            function = False
+        _fallocate = function
+    return _fallocate or None
 
 
 def sweep(now: float | None = None) -> int:
