@@ -29,10 +29,16 @@
   });
   var photo = document.getElementById("id_card_photo");
   var preview = document.getElementById("photo-preview");
+  var photoName = document.getElementById("photo-name");
   photo.addEventListener("change", function () {
     var f = photo.files && photo.files[0];
-    if (f && f.size > 5 * 1024 * 1024) { alert("银行卡照片不能超过 5 MB，请压缩后重新上传"); photo.value = ""; return; }
-    if (f) { preview.src = URL.createObjectURL(f); preview.hidden = false; }
+    if (f && f.size > 5 * 1024 * 1024) {
+      alert("银行卡照片不能超过 5 MB，请压缩后重新上传");
+      photo.value = "";
+      f = null;
+    }
+    photoName.textContent = f ? f.name : "未选择照片";
+    if (f) { preview.src = URL.createObjectURL(f); preview.hidden = false; } else { preview.hidden = true; }
   });
   var sent = false;
   form.addEventListener("submit", function (e) {
