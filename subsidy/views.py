@@ -55,3 +55,10 @@ def server_error(request):
     from django.views.defaults import server_error as page
 
     return page(request)
+
+
+def favicon(request):
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("img/favicon.svg"), permanent=True)

@@ -79,3 +79,11 @@ def test_an_unexpected_api_error_is_json_in_chinese(client, production_pages, mo
     assert r.json() == {"code": "server_error", "detail": "系统暂时出错，请稍后重试"}
     page = client.get("/no-such-page/")
     assert "页面不存在" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_name_an_icon_and_favicon_ico_leads_to_it(client):
+    page = client.get("/").content.decode()
+    assert 'rel="icon"' in page and "img/favicon.svg" in page
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r["Location"].endswith("img/favicon.svg")
