@@ -63,6 +63,8 @@ def _test_defaults(settings, request, tmp_path):
     )
     pipeline.handoff._pending.clear()
     yield
+    if pipeline.handoff.background:
+        pipeline.handoff.flush()  # its pushes land in this test, not in the next one's Redis
     celery_app.conf.task_always_eager = old
 
 

@@ -54,7 +54,7 @@ class Handoff:
         """Called on commit, in the request: never blocks on the network."""
         with self._lock:
             self._pending.append((application_id, marked_at))
-            if self._thread is None and self.background:
+            if self.background and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(
                     target=self._run, name="registry-handoff", daemon=True
                 )
@@ -88,8 +88,10 @@ class Handoff:
                 self.flush()
             except Exception:  # send() must not raise; the thread must not die either
                 logger.exception("registry hand-off: push failed")
-            finally:
+            try:
                 connections.close_all()  # this thread's, opened only to give ids back
+            except Exception:
+                logger.warning("registry hand-off: closing its connection failed", exc_info=True)
 
 
 def at_exit(handoff: Handoff) -> None:

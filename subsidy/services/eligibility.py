@@ -86,6 +86,8 @@ def submission_facts(member, campaign: Campaign) -> tuple[list, int | None]:
     Token authentication of the submission endpoint has read them with the token
     (`subsidy.api.auth`) when the member came from there: those are used, once."""
     facts = member.__dict__.pop("_submission_facts", None)
+    if campaign is None:  # nothing to read: the entry check answers no_campaign
+        return [], None
     if facts is not None and facts[0] == campaign.pk:
         return facts[1], facts[2]
     if connection.vendor != "postgresql":

@@ -21,12 +21,13 @@ it is SEGMENT_KEEP old and no application names it any more — a process that d
 never committed, leaves nothing behind for longer than that.
 
 Appends are serialized by a lock per process (a pwrite of a photo takes tens of µs) and are
-fork-safe (a process checks that the segment it holds was opened by itself). Nothing is
+fork-safe (a child starts with a fresh lock and without its parent's segment). Nothing is
 fsynced, as with the files before: a crash of the machine loses what the page cache held.
 """
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import re
 import threading
@@ -42,11 +43,15 @@ SEGMENT_SUFFIX = ".seg"
 SEGMENT_MAX_BYTES = 256 * 1024 * 1024
 SEGMENT_MAX_AGE = 600  # seconds a process appends to one segment
 SEGMENT_KEEP = 3600  # an unreferenced segment is deleted once it is this old
+MAX_SLICE_BYTES = 5 * 1024 * 1024  # uploads.PHOTO_MAX_BYTES: nothing larger is received
 _NAME_TIME = "%Y%m%dT%H%M%SZ"
+# ASCII digits only, and nothing after the length (`$` would let a newline through).
 _REF = re.compile(
-    rf"^({re.escape(RECEIVED_DIR)}/(\d{{8}}T\d{{6}}Z)-[0-9]+-[0-9a-f]{{8}}"
-    rf"{re.escape(SEGMENT_SUFFIX)})@(\d+)\+(\d+)$"
+    rf"({re.escape(RECEIVED_DIR)}/([0-9]{{8}}T[0-9]{{6}}Z)-[0-9]+-[0-9a-f]{{8}}"
+    rf"{re.escape(SEGMENT_SUFFIX)})@([0-9]{{1,12}})\+([0-9]{{1,8}})\Z"
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,21 +68,37 @@ _lock = threading.Lock()
 _open_segment: _Segment | None = None
 
 
+def _forget_after_fork():
+    """In a forked child: a lock the parent's threads may have held, and the parent's
+    segment (its descriptor closed now, before anything in the child can reuse the number)."""
+    global _lock, _open_segment
+    _lock = threading.Lock()
+    if _open_segment is not None:
+        try:
+            os.close(_open_segment.fd)
+        except OSError:
+            pass
+        _open_segment = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def is_ref(value: str) -> bool:
-    return bool(value) and _REF.match(value) is not None
+    return bool(value) and _locate(value) is not None
 
 
 def append(data: bytes) -> str:
     """Write `data` to this process's segment; return the slice's reference."""
     global _open_segment
-    if not data:
-        raise ValueError("an empty upload is not stored")
+    if not 0 < len(data) <= MAX_SLICE_BYTES:
+        raise ValueError("an upload is kept only when it is 1 byte to 5 MB")
     root = str(settings.PRIVATE_MEDIA_ROOT)
     with _lock:
         seg = _open_segment
         if seg is None or not _usable(seg, root, len(data)):
-            if seg is not None:
-                os.close(seg.fd)  # after a fork: this process's copy of the parent's fd only
+            if seg is not None and seg.pid == os.getpid():
+                os.close(seg.fd)
             seg = _open_segment = _start(root)
         offset = seg.size
         seg.size += len(data)  # a failed write leaves a gap nobody names, never an overlap
@@ -114,7 +135,7 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
 
 def _locate(ref: str) -> tuple[Path, int, int] | None:
     match = _REF.match(ref or "")
-    if match is None:
+    if match is None or not 0 < int(match[4]) <= MAX_SLICE_BYTES:
         return None
     return Path(settings.PRIVATE_MEDIA_ROOT) / match[1], int(match[3]), int(match[4])
 
@@ -204,7 +225,11 @@ def sweep(now: float | None = None) -> int:
         match = _REF.match(f"{relative}@0+0")
         if match is None:
             continue  # not one of ours: left alone
-        started = datetime.strptime(match[2], _NAME_TIME).replace(tzinfo=UTC).timestamp()
+        try:
+            started = datetime.strptime(match[2], _NAME_TIME).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            log.warning("received photos: a segment with an impossible date in its name left alone")
+            continue
         if now - started < SEGMENT_KEEP:
             continue
         if Application.objects.filter(bank_card_photo__startswith=f"{relative}@").exists():

@@ -211,7 +211,9 @@ def finalize_application_photo(application_id: int) -> str:
         return current or ""
     original = read_original(current)
     final = ""
-    if original is not None:
+    if original is None:  # gone from disk (a crash before it was written out, say)
+        log.warning("card photo of application %s is missing as received", application_id)
+    else:
         try:
             final = store(sanitize(original))
         except UploadError as exc:  # verified at submission; a decoder disagreeing is rare

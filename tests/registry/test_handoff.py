@@ -20,11 +20,13 @@ from subsidy.registry.handoff import Handoff
 class Recorder:
     def __init__(self, gate=None):
         self.batches = []
+        self.threads = set()
         self.gate = gate
         self.started = threading.Event()
 
     def __call__(self, batch):
         self.started.set()
+        self.threads.add(threading.current_thread().name)
         if self.gate is not None:
             assert self.gate.wait(10)
         self.batches.append(batch)
@@ -56,7 +58,20 @@ def test_a_burst_is_pushed_by_the_thread_each_id_once_in_few_pushes():
     pushed = [item for batch in sent.batches for item in batch]
     assert sorted(pushed) == sorted((i, f"t{i}") for i in range(1000))
     assert len(sent.batches) < 100  # joined, not one push per id
+    assert sent.threads == {"registry-handoff"}  # never in a request's thread
     assert handoff.pending() == []
+
+
+def test_a_hand_off_thread_that_died_is_replaced():
+    sent = Recorder()
+    handoff = Handoff(sent, delay=0)
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    handoff._thread = dead  # as if its loop had ended on an unexpected error
+    handoff.add(3, "c")
+    _wait_for(lambda: sent.batches == [[(3, "c")]])
+    assert handoff._thread is not dead and handoff._thread.is_alive()
 
 
 def test_a_slow_push_never_holds_up_a_request_and_flush_waits_for_it():
@@ -108,22 +123,28 @@ def test_a_forked_child_starts_without_the_parents_ids_and_with_its_own_thread()
         finally:
             os._exit(code)
     handoff._lock.release()
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    from tests.subsidy.test_received import _exit_code
+
+    assert _exit_code(pid) == 0
     assert handoff.pending() == [(1, "parent")]
 
 
-def test_pending_ids_are_pushed_when_the_process_exits():
+def test_the_web_process_pushes_its_pending_ids_when_it_exits():
+    """subsidy.registry.pipeline registers its hand-off's flush at exit (gunicorn's graceful
+    restart ends a worker with sys.exit)."""
     code = (
-        "from subsidy.registry.handoff import Handoff, at_exit\n"
-        "h = Handoff(lambda batch: print('pushed', batch))\n"
-        "h.background = False\n"
-        "at_exit(h)\n"
-        "h.add(5, 'at exit')\n"
+        "import django\n"
+        "django.setup()\n"
+        "from subsidy.registry import pipeline\n"
+        "pipeline.handoff._send = lambda batch: print('pushed', batch)\n"
+        "pipeline.handoff.background = False\n"
+        "pipeline.handoff.add(5, 'at exit')\n"
     )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "subsidy.settings"}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
     )
+    assert out.returncode == 0, out.stderr[-2000:]
     assert "pushed [(5, 'at exit')]" in out.stdout
 
 
@@ -151,6 +172,7 @@ def test_the_thread_gives_ids_back_to_the_sweeper_when_redis_is_down(pending_app
         )
     finally:
         _use_broker(old)
-    assert "could not queue registry checks for 1 application(s)" in caplog.text
+    # logged by the thread just after its UPDATE
+    _wait_for(lambda: "could not queue registry checks for 1 application(s)" in caplog.text)
     later = timezone.now() + timedelta(seconds=61)
     assert app.pk in set(pipeline.stranded(now=later).values_list("pk", flat=True))

@@ -477,3 +477,11 @@ def test_the_submission_answers_json_whatever_the_client_accepts(api, applicant,
     refused = post("html-2")
     assert refused.status_code == 409 and refused["Content-Type"] == "application/json"
     assert refused.json()["code"] == "active_application"
+
+
+@pytest.mark.django_db
+def test_a_submission_without_any_campaign_is_refused_not_a_500(api, applicant):
+    Campaign.objects.all().delete()
+    r = post_application(api)
+    assert r.status_code in (403, 409) and r.json()["code"] == "no_campaign"
+    assert not Application.objects.exists()

@@ -2,7 +2,9 @@
 
 import os
 import stat
+import sys
 import threading
+import time
 from unittest import mock
 
 import pytest
@@ -38,39 +40,57 @@ def test_slices_read_back_exactly_and_share_one_private_segment(settings):
     assert segment.stat().st_size == sum(map(len, photos))
 
 
-def test_parallel_appends_never_overlap(settings):
-    """16 threads, as a gunicorn worker has: every photo reads back as its own."""
-    photos = {i: os.urandom(20_000 + i) for i in range(160)}
-    refs = {}
+def test_parallel_appends_never_overlap_even_across_rotations(settings, monkeypatch):
+    """16 threads, as a gunicorn worker has, the interpreter switching between them as often
+    as it can and segments renewed every few photos: every photo reads back as its own.
+    (Without the lock this loses photos: overlapping slices, writes to a closed segment.)"""
+    monkeypatch.setattr(received, "SEGMENT_MAX_BYTES", 100_000)
+    photos = {i: os.urandom(20_000 + i) for i in range(320)}
+    refs, errors = {}, []
     start = threading.Barrier(16)
 
     def submit(ids):
         start.wait()
-        for i in ids:
-            refs[i] = uploads.receive(photos[i])
+        try:
+            for i in ids:
+                refs[i] = uploads.receive(photos[i])
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
 
-    threads = [threading.Thread(target=submit, args=(range(k, 160, 16),)) for k in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=submit, args=(range(k, 320, 16),)) for k in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
     assert {i: uploads.read_original(r) for i, r in refs.items()} == photos
+    assert len(_segments(settings)) > 50
 
 
 def test_deleting_a_slice_zeroes_it_frees_its_blocks_and_leaves_the_others(settings):
     a, b, c = (os.urandom(300_000) for _ in range(3))
     ra, rb, rc = (uploads.receive(x) for x in (a, b, c))
     (segment,) = _segments(settings)
-    os.sync()  # blocks allocated (delayed allocation would count them later)
+    _fsync(segment)  # blocks allocated (delayed allocation would count them later)
     blocks = segment.stat().st_blocks
     uploads.delete(rb)
     assert uploads.read_original(rb) is None
     assert (uploads.read_original(ra), uploads.read_original(rc)) == (a, c)
     content = segment.read_bytes()
     assert b not in content and bytes(300_000) in content and len(content) == 900_000
-    os.sync()
+    _fsync(segment)
     # a hole (ext4 here): about a third of the space given back, the size unchanged
     assert segment.stat().st_blocks * 512 <= blocks * 512 - 290_000
+
+
+def _fsync(path):
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def test_a_new_segment_after_max_age_max_size_or_a_fork(settings, monkeypatch):
@@ -97,6 +117,10 @@ def test_a_new_segment_after_max_age_max_size_or_a_fork(settings, monkeypatch):
         "card-photos/received/x.seg@0+10",
         "/etc/passwd",
         "card-photos/received/20261205T100000Z-1-0000000a.seg@-1+10",
+        "card-photos/received/20261205T100000Z-1-0000000a.seg@0+10\n",
+        "card-photos/received/20261205T100000Z-1-0000000a.seg@\u0660+\u0663",
+        "card-photos/received/20261205T100000Z-1-0000000a.seg@0+99999999999999",
+        "card-photos/received/20261205T100000Z-1-0000000a.seg@0+0",
         "",
     ],
 )
@@ -111,6 +135,53 @@ def test_a_slice_past_the_end_of_its_segment_is_not_read(settings):
     segment, rest = ref.split("@")
     assert received.read(f"{segment}@2+5") is None
     assert received.read(f"{segment}@0+3") == b"abc"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_child_forked_while_a_thread_appends_starts_its_own_segment(settings):
+    parent_ref = uploads.receive(b"parent")
+    received._lock.acquire()  # a thread of the parent is appending at the moment of the fork
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            ref = uploads.receive(b"child")  # neither deadlocks nor writes the parent's segment
+            code = 0 if ref.split("@")[0] != parent_ref.split("@")[0] else 2
+        finally:
+            os._exit(code)
+    received._lock.release()
+    assert _exit_code(pid) == 0
+    assert uploads.read_original(parent_ref) == b"parent"
+    assert len(_segments(settings)) == 2
+
+
+def _exit_code(pid, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("the child hung")
+
+
+def test_a_slice_over_the_photo_limit_is_not_kept():
+    with pytest.raises(ValueError):
+        uploads.receive(b"x" * (received.MAX_SLICE_BYTES + 1))
+    with pytest.raises(ValueError):
+        uploads.receive(b"")
+
+
+@pytest.mark.django_db
+def test_sweep_leaves_a_file_with_an_impossible_date_and_goes_on(settings, caplog):
+    uploads.receive(b"x")
+    folder = settings.PRIVATE_MEDIA_ROOT / received.RECEIVED_DIR
+    odd = folder / "20261399T000000Z-1-deadbeef.seg"
+    odd.write_bytes(b"?")
+    assert received.sweep(now=time.time() + received.SEGMENT_KEEP + 1) == 1
+    assert odd.exists() and "impossible date" in caplog.text
 
 
 @pytest.mark.django_db
@@ -142,3 +213,13 @@ def test_finalizing_replaces_the_slice_by_a_jpeg_and_erases_the_slice(campaign, 
     assert uploads.read_original(ref) is None  # zeroed on disk
     app.refresh_from_db()
     assert app.bank_card_photo == final
+
+
+@pytest.mark.django_db
+def test_a_slice_gone_from_disk_leaves_no_photo_and_says_so(campaign, applicant, caplog):
+    ref = uploads.receive(image_bytes())
+    uploads.delete(ref)  # as after a crash before the page cache reached the disk
+    app = ApplicationFactory(campaign=campaign, member=applicant, bank_card_photo=ref)
+    assert uploads.finalize_application_photo(app.pk) == ""
+    assert f"application {app.pk} is missing as received" in caplog.text
+    assert ref not in caplog.text
