@@ -91,16 +91,18 @@ def _dispatch_committed(application_id: int, marked_at) -> None:
 
 
 def _push(batch) -> None:
-    """The hand-off thread's push of [(id, marked_at)] (subsidy.registry.handoff)."""
-    queue = None if celery_app.conf.task_always_eager else dispatch_queue()
-    if queue is None:  # the broker changed meanwhile (tests): publish them one by one
-        for pk, marked_at in batch:
-            send_checks([pk], marked_at=marked_at)
-        return
+    """The hand-off thread's push of [(id, marked_at)] (subsidy.registry.handoff). Whatever
+    fails, the ids are given to the sweeper (never left marked as queued)."""
     try:
-        queue.enqueue(list(dict.fromkeys(pk for pk, _ in batch)))
+        queue = None if celery_app.conf.task_always_eager else dispatch_queue()
+        if queue is not None:
+            queue.enqueue(list(dict.fromkeys(pk for pk, _ in batch)))
+            return
     except Exception:
         _unmark_batch(batch)
+        return
+    for pk, marked_at in batch:  # the broker changed meanwhile (tests): one by one
+        send_checks([pk], marked_at=marked_at)
 
 
 handoff = Handoff(_push)

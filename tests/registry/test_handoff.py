@@ -176,3 +176,21 @@ def test_the_thread_gives_ids_back_to_the_sweeper_when_redis_is_down(pending_app
     _wait_for(lambda: "could not queue registry checks for 1 application(s)" in caplog.text)
     later = timezone.now() + timedelta(seconds=61)
     assert app.pk in set(pipeline.stranded(now=later).values_list("pk", flat=True))
+
+
+@pytest.mark.real_celery
+@pytest.mark.django_db
+def test_a_push_that_fails_before_reaching_redis_gives_the_ids_back(pending_app, monkeypatch):
+    """Even an error in finding the queue (not only Redis refusing) leaves nothing marked as
+    queued: the sweeper sends them."""
+    app = pending_app()
+    now = timezone.now()
+    Application.objects.filter(pk=app.pk).update(registry_dispatched_at=now)
+
+    def broken():
+        raise RuntimeError("pool")
+
+    monkeypatch.setattr(pipeline, "dispatch_queue", broken)
+    pipeline._push([(app.pk, now)])
+    app.refresh_from_db()
+    assert app.registry_dispatched_at is None
