@@ -214,14 +214,23 @@ class ApplicationForm(forms.Form):
         self.warnings = number_warnings(value)
         return value
 
+    def _normalised(self, name: str) -> str:
+        """normalise_input (NFKC) can lengthen text (ﷺ is 18 characters, ㌀ is 4): the
+        field's length limit is checked again on what is stored."""
+        value = normalise_input(self.cleaned_data[name])
+        field = self.fields[name]
+        if field.max_length is not None and len(value) > field.max_length:
+            raise ValidationError(field.error_messages["max_length"], code="max_length")
+        return value
+
     def clean_job_position(self):
-        value = normalise_input(self.cleaned_data["job_position"])
+        value = self._normalised("job_position")
         if not value:
             raise ValidationError("请填写工作岗位", code="job_position_required")
         return value
 
     def clean_bank_branch(self):
-        value = normalise_input(self.cleaned_data["bank_branch"])
+        value = self._normalised("bank_branch")
         if len(value) < 2:
             raise ValidationError(
                 "请填写开户支行（如：中国工商银行广州天河支行）", code="branch_required"

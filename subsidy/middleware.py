@@ -53,3 +53,33 @@ class DrainUnreadBodyMiddleware:
             except OSError:  # the client went away: nothing left to keep alive
                 pass
         return response
+
+
+class RefuseNonUtf8FormMiddleware:
+    """A URL-encoded body declared in another charset than UTF-8 (old clients send latin-1):
+    Django raises BadRequest on every read of request.POST — also in the CSRF check of its
+    own 400 handler — so the exception escapes as a bare 500. Refused here with a 400, before
+    anything reads the body; the API answers in its {"code", "detail"} shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method == "POST"
+            and request.content_type == "application/x-www-form-urlencoded"
+            and request.encoding is not None
+            and request.encoding.lower() != "utf-8"
+        ):
+            return _bad_encoding(request)
+        return self.get_response(request)
+
+
+def _bad_encoding(request):
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    detail = "提交内容须为 UTF-8 编码，请刷新页面后重试"
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "bad_encoding", "detail": detail}, status=400)
+    return render(request, "400.html", status=400)

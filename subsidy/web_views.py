@@ -41,7 +41,10 @@ def _home_for(user) -> str:
 
 def _safe_next(request) -> str | None:
     nxt = request.POST.get("next") or request.GET.get("next") or ""
-    parsed = urlparse(nxt)
+    try:
+        parsed = urlparse(nxt)
+    except ValueError:  # "//[" — not a URL at all
+        return None
     if nxt.startswith("/") and not nxt.startswith("//") and not parsed.netloc:
         return nxt
     return None
@@ -125,6 +128,8 @@ def form_view(request):
     if member is None or campaign is None:
         return redirect("/apply/")  # no membership or no campaign: the entry check says why
     token = request.POST.get("form_token", "")
+    if not (len(token) <= 64 and token.isascii() and token.isprintable()):
+        token = ""  # not one we issued (tampered): the page answers that it expired
     form = ApplicationForm(request.POST, request.FILES, commitment=commitment)
     replay = intake.find_replay(member, token) if token else None
     if replay is not None:

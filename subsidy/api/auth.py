@@ -115,8 +115,20 @@ def read_token(key: str):
     return token
 
 
-class MemberTokenAuthentication(authentication.TokenAuthentication):
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's, refusing a key that cannot be one (ours are 40 hex digits) before the database
+    sees it: a NUL in the header was a DataError, a 500."""
+
     def authenticate_credentials(self, key):
+        if not (key.isascii() and key.isalnum() and len(key) <= 64):
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        return super().authenticate_credentials(key)
+
+
+class MemberTokenAuthentication(TokenAuthentication):
+    def authenticate_credentials(self, key):
+        if not (key.isascii() and key.isalnum() and len(key) <= 64):
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         token = read_token(key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))

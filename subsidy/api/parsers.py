@@ -31,6 +31,7 @@ from django.http import QueryDict
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import parse_header_parameters
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, DataAndFiles, MultiPartParser
 
@@ -219,3 +220,14 @@ def _file_name(segment) -> str | None:
             except ValueError as exc:
                 raise ParseError(f"Invalid Content-Disposition: {exc}")
     return segment.filename
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, with JSON nested deeper than Python's recursion limit (`[[[[…]]]]`, a thousand
+    levels) answered as a parse error (400) instead of a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply")

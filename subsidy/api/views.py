@@ -192,11 +192,11 @@ def _same_request_or_refuse(app, data) -> None:
     """A key names one request: a retry carries the same form. A different number, account
     or type under a key already used is another application, refused rather than answered
     with the first one (which would drop the new data without a word)."""
-    sent = (
-        (data.get("kind") or "").strip(),
-        (data.get("study_number") or "").strip(),
-        bank.normalise_account(data.get("bank_account") or ""),
+    kind, number, account = (
+        data.get(name) or "" for name in ("kind", "study_number", "bank_account")
     )
+    texts = all(isinstance(v, str) for v in (kind, number, account))  # a file part is not
+    sent = (kind.strip(), number.strip(), bank.normalise_account(account)) if texts else None
     if sent != (app.kind, app.study_number, app.bank_account):
         raise ApiError(
             "idempotency_key_reused",

@@ -160,6 +160,9 @@ def submit(
     except IntakeRefused as exc:
         uploads.delete(photo)
         return _raise_unless_replay(member, key, exc)
+    except BaseException:
+        uploads.delete(photo)  # whatever failed, the photo as received does not stay
+        raise
     app.replayed = False
     return app
 

@@ -108,7 +108,8 @@ def test_applicant_journey(live_server, page, settings, tmp_path, tree):
     assert page.inner_text("label[for=id_card_photo]") == "拍照或选择照片"  # not the browser's
     assert page.inner_text("#photo-name") == "未选择照片"
     page.set_input_files("#id_card_photo", str(card))
-    assert page.inner_text("#photo-name") == card.name and page.is_visible("#photo-preview")
+    assert page.inner_text("#photo-name") == card.name
+    page.wait_for_selector("#photo-preview", state="visible")  # once the picture has loaded
     page.fill("#id_union_contact_phone", "020-83001234")
     page.check("#id_accept_commitment")
     assert page.is_visible("#number-warning")
