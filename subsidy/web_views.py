@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews.models import PIIViewLog
 from subsidy.forms import ApplicationForm, PhoneForm
@@ -113,13 +113,14 @@ def _issue_token(request) -> str:
 
 @login_required
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])  # OPTIONS, TRACE … must not reach the submit
 def form_view(request):
     """正式申领. A one-time form token doubles as the idempotency key: a double click or a
     re-sent POST returns the application the first one created."""
     check = eligibility.entry_check(request.user)
     member, campaign = check.member, check.campaign
     commitment = CommitmentLetter.current()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if not check.eligible:
             return redirect("/apply/")
         form = ApplicationForm(commitment=commitment, initial={"notify_opt_in": True})

@@ -89,3 +89,11 @@ def test_a_token_with_a_nul_on_the_submission_is_refused(client, applicant, camp
     data["card_photo"] = photo()
     r = client.post("/api/v1/applications/", data, HTTP_AUTHORIZATION="Token a\x00b")
     assert r.status_code == 401 and not Application.objects.exists()
+
+
+def test_other_methods_on_the_form_page_never_reach_the_submit(client, applicant, campaign):
+    client.force_login(applicant.user)
+    assert client.head("/apply/form/").status_code == 200
+    assert client.options("/apply/form/").status_code == 405
+    assert client.generic("TRACE", "/apply/form/").status_code == 405
+    assert not Application.objects.exists()
