@@ -117,7 +117,9 @@ def inquiry_list(request):
     qs = inquiries.filtered(request.user, **params)
     if request.GET.get("export") == "xlsx":
         dataset = InquiryResource().export(queryset=qs)
-        response = HttpResponse(XLSX().export_data(dataset), content_type=XLSX_TYPE)
+        response = HttpResponse(  # escape: typed text never becomes a formula
+            XLSX().export_data(dataset, escape=True), content_type=XLSX_TYPE
+        )
         response["Content-Disposition"] = (
             f'attachment; filename="inquiries-{timezone.localdate():%Y%m%d}.xlsx"'
         )

@@ -51,7 +51,7 @@ def dashboard(request):
     campaign_id = request.GET.get("campaign")
     campaign = (
         get_object_or_404(Campaign, pk=campaign_id)
-        if campaign_id and campaign_id.isdigit()
+        if campaign_id and campaign_id.isascii() and campaign_id.isdigit()
         else Campaign.current()
     )
     if campaign is None:

@@ -156,6 +156,8 @@ class _Decision(APIView):
     @extend_schema(request=DecisionSerializer, responses=DecisionResultSerializer)
     def post(self, request, pk):
         data = request.data
+        if not hasattr(data, "get"):  # a JSON list, string or number
+            raise ApiError("invalid_body", "请求内容应为 JSON 对象或表单")
         try:
             if self.action == "approve":
                 app = decisions.approve(

@@ -41,4 +41,5 @@ class ApplicationExportResource(resources.Resource):
 
 
 def export_xlsx(queryset) -> bytes:
-    return ApplicationExportResource().export(queryset).xlsx
+    # escape: text an applicant typed ("=HYPERLINK(…)" as 工作岗位) stays text, not a formula
+    return ApplicationExportResource().export(queryset).export("xlsx", escape=True)

@@ -66,7 +66,7 @@ def _scoped_or_404(request, pk, *related):
 
 def _page_size(request):
     raw = request.GET.get("per_page") or ""
-    return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else PAGE_SIZES[0]
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) in PAGE_SIZES else PAGE_SIZES[0]
 
 
 @require_GET
@@ -177,7 +177,7 @@ def decide(request, pk):
 @require_POST
 @reviewer_required
 def batch_approve(request):
-    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [i for i in request.POST.getlist("ids") if i.isascii() and i.isdigit()]
     if not ids:
         messages.error(request, "请先勾选要批量通过的申领")
         return redirect(reverse("reviews:dashboard"))

@@ -56,7 +56,8 @@ class DrainUnreadBodyMiddleware:
 
 
 class RefuseNonUtf8FormMiddleware:
-    """A URL-encoded body declared in another charset than UTF-8 (old clients send latin-1):
+    """Input no page can read. A NUL in the query string; and a URL-encoded body declared in
+    another charset than UTF-8 (old clients send latin-1):
     Django raises BadRequest on every read of request.POST — also in the CSRF check of its
     own 400 handler — so the exception escapes as a bare 500. Refused here with a 400, before
     anything reads the body; the API answers in its {"code", "detail"} shape."""
@@ -71,6 +72,10 @@ class RefuseNonUtf8FormMiddleware:
             and request.encoding is not None
             and request.encoding.lower() != "utf-8"
         ):
+            return _bad_encoding(request)
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            # A NUL in a filter or search (`?q=%00`) reaches PostgreSQL, which refuses it in
+            # text: a DataError, a 500, on every list page and the admin's.
             return _bad_encoding(request)
         return self.get_response(request)
 

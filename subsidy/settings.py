@@ -254,6 +254,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "subsidy.import_storage.ShortCacheStorage"  # 30 min
 
 # --- REST API -----------------------------------------------------------------------------
+# Admin exports: a cell someone typed as "=…" is exported as text, not run as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Spreadsheets only: the JSON/YAML importers took any shape ([[1,2]], [{}]) to a TypeError.
+from import_export.formats.base_formats import CSV, XLSX  # noqa: E402
+
+IMPORT_EXPORT_FORMATS = [CSV, XLSX]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "subsidy.api.auth.TokenAuthentication",

@@ -31,7 +31,7 @@ def scope_unions(user):
 
 def looks_like_id_number(term: str) -> bool:
     raw = normalise_input(term).replace(" ", "")
-    return len(raw) == 18 and raw[:17].isdigit()
+    return len(raw) == 18 and raw.isascii() and raw[:17].isdigit()
 
 
 def id_number_search(queryset, search_term, field="id_hmac"):

@@ -120,14 +120,30 @@ COMPOUND_SURNAMES = frozenset(
     "第五 公乘 贯丘 公皙 南荣 东里 东宫 仲长 子书 子桑 即墨 达奚 褚师 吴铭".split()
 )
 
-# 18-character ID numbers and 16–19 digit card numbers, where they appear in log text.
-_ID_RE = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{8})([0-9]{3}[0-9Xx])(?![0-9])")
-_ACCOUNT_RE = re.compile(r"(?<![0-9])[0-9]{12,15}([0-9]{4})(?![0-9])")
+# 18-character ID numbers and 16–19 digit card numbers, where they appear in free text or
+# log text — also as people type them: in groups ("440104 19930423 082X", "6222 0210 …",
+# "4401041993-04-23-082X") and in full-width digits (a Chinese keyboard's "４４０１…").
+# A separator is allowed only where people put one: after the region code and within the
+# birth date (6-4-2-2-4), between a card number's groups of four.
+_SEP = r"[ \t\u3000\-－—]?"
+_ID_RE = re.compile(
+    rf"(?<![0-9])[1-9][0-9]{{5}}{_SEP}[0-9]{{4}}{_SEP}[0-9]{{2}}{_SEP}[0-9]{{2}}{_SEP}"
+    r"[0-9]{3}[0-9Xx](?![0-9])"
+)
+_ACCOUNT_RE = re.compile(
+    rf"(?<![0-9])[0-9]{{4}}(?:{_SEP}[0-9]{{4}}){{3}}(?:{_SEP}[0-9]{{1,3}})?(?![0-9])"
+)
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
 
 
 def scrub(text: str) -> str:
-    text = _ID_RE.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], text)
-    return _ACCOUNT_RE.sub(lambda m: "****" + m.group(1), text)
+    text = text.translate(_HALF_WIDTH)
+    text = _ID_RE.sub(lambda m: (d := _digits(m[0]))[:6] + "********" + d[-4:], text)
+    return _ACCOUNT_RE.sub(lambda m: "****" + _digits(m[0])[-4:], text)
 
 
 class MaskPIILogFilter(logging.Filter):

@@ -25,7 +25,7 @@ def clean_id_number(value: str) -> str:
         raise ValidationError("请填写身份证号码", code="id_required")
     if len(raw) != 18:
         raise ValidationError("身份证号码应为 18 位", code="id_length")
-    if not raw[:17].isdigit() or not (raw[17].isdigit() or raw[17] == "X"):
+    if not raw.isascii() or not raw[:17].isdigit() or not (raw[17].isdigit() or raw[17] == "X"):
         raise ValidationError("身份证号码只能包含数字（最后一位可为 X）", code="id_format")
     try:
         ric.get_birth_date(raw)
@@ -70,7 +70,7 @@ def clean_contact_phone(value: str) -> str:
     if not raw:
         raise ValidationError("请填写联系电话", code="phone_required")
     candidates = [raw]
-    if len(raw) == 8 and raw.isdigit():
+    if len(raw) == 8 and raw.isascii() and raw.isdigit():
         candidates.append("020" + raw)  # a local Guangzhou number written without its area code
     for candidate in candidates:
         try:

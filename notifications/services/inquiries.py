@@ -53,7 +53,7 @@ def update(inquiry, **fields) -> Inquiry:
 
 # The clerk's free text (what the caller asked, the answer given) is listed and exported: an
 # ID or card number written into it is kept masked (SPEC §12).
-_FREE_TEXT = ("text", "answer")
+_FREE_TEXT = ("name", "text", "answer")  # a name box gets ID numbers typed in, too
 
 
 def _scrubbed(fields: dict) -> dict:

@@ -183,6 +183,17 @@ def _write_files(batch: PaymentBatch, items) -> None:
         setattr(batch, f"{ext}_sha256", hashlib.sha256(content).hexdigest())
 
 
+def _text(ws, value):
+    """A string cell that stays text: openpyxl would store "=…" as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, str) or not value.startswith("="):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def _xlsx_bytes(items) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -195,7 +206,7 @@ def _xlsx_bytes(items) -> bytes:
         # two-decimal number.
         amount = WriteOnlyCell(ws, value=Decimal(row[2]))
         amount.number_format = "0.00"
-        ws.append([row[0], row[1], amount, row[3], row[4]])
+        ws.append([_text(ws, row[0]), _text(ws, row[1]), amount, _text(ws, row[3]), row[4]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -242,7 +253,11 @@ class ResultImportOutcome:
 
 def _cells(raw, idx):
     def cell(header):
-        return normalise_input(str(raw[idx[header]] or "")) if header in idx else ""
+        if header not in idx:
+            return ""
+        # control characters (a NUL would be refused by PostgreSQL as text) become spaces
+        text = normalise_input(str(raw[idx[header]] or ""))
+        return "".join(" " if ord(ch) < 32 else ch for ch in text).strip()
 
     return cell
 
@@ -284,7 +299,7 @@ def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
             if not account and not any(str(c or "").strip() for c in raw):
                 continue  # blank line
             masked = mask_account(account) or "（空）"
-            if not account.isdigit():
+            if not (account.isascii() and account.isdigit()):
                 _err(errors, n, "bad_account", f"账号 {masked} 格式错误")
                 continue
             hmac = blind_index(account, purpose="account")
@@ -308,6 +323,8 @@ def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
             try:
                 amount = Decimal(cell("金额").replace(",", ""))
             except InvalidOperation:
+                amount = None
+            if amount is not None and not amount.is_finite():  # "NaN", "sNaN", "Infinity"
                 amount = None
             if amount != item.amount_cny:
                 _err(
@@ -399,7 +416,13 @@ def correct_account(application: Application, by, account: str, branch: str, rea
     reason = scrub(normalise_input(reason))
     if not reason:
         raise PayoutError("reason_required", "请填写更正原因")
-    if not (account.isdigit() and 16 <= len(account) <= 19 and _luhn_ok(account)):
+    if any("\x00" in t or "\ufffd" in t for t in (branch, reason)):
+        raise PayoutError("text_garbled", "含有无法识别的字符，请删除后重新输入")
+    if len(branch) > 100 or len(reason) > 200:
+        raise PayoutError("text_too_long", "开户支行不超过 100 字，更正原因不超过 200 字")
+    if not (
+        account.isascii() and account.isdigit() and 16 <= len(account) <= 19 and _luhn_ok(account)
+    ):
         raise PayoutError("bad_account", "银行账号应为 16–19 位数字且校验位正确，请核对")
     with transaction.atomic():
         app = Application.objects.select_for_update().get(pk=application.pk)

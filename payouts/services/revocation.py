@@ -24,6 +24,8 @@ def revoke(application: Application, by, reason: str):
     reason = scrub((reason or "").strip())  # stored, exported and sent: numbers masked
     if not reason:
         raise PayoutError("reason_required", "请填写取消补助资格的原因")
+    if "\x00" in reason or "\ufffd" in reason:
+        raise PayoutError("text_garbled", "含有无法识别的字符，请删除后重新输入")
     if len(reason) > 500:
         raise PayoutError("reason_too_long", "原因不能超过 500 字")
     with transaction.atomic():

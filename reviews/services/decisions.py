@@ -88,6 +88,8 @@ def _check_input(level, action, reason, confirm_employed):
     if action == "reject":
         if not reason:
             raise DecisionError("reason_required", "审核不通过时必须填写审核不通过原因")
+        if "\x00" in reason or "\ufffd" in reason:
+            raise DecisionError("text_garbled", "含有无法识别的字符，请删除后重新输入")
         if len(reason) > REASON_MAX_LENGTH:
             raise DecisionError(
                 "reason_too_long", f"审核不通过原因不能超过 {REASON_MAX_LENGTH} 个字"

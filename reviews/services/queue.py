@@ -44,7 +44,7 @@ class QueueFilters:
         """Parse query parameters; unknown values are ignored rather than refused."""
         f = cls()
         campaign_id = params.get("campaign") or ""
-        if campaign_id.isdigit():
+        if campaign_id.isascii() and campaign_id.isdigit():
             f.campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
         if f.campaign is None:
             f.campaign = Campaign.current()
@@ -52,7 +52,7 @@ class QueueFilters:
         f.status = status if status in REVIEWER_STATUSES else ""
         f.q = normalise_input(params.get("q") or "")[:50]
         union = params.get("union") or ""
-        f.union = int(union) if union.isdigit() else None
+        f.union = int(union) if union.isascii() and union.isdigit() else None
         group = params.get("worker_group") or ""
         if group == "priority" or group in WorkerGroup.values:
             f.worker_group = group

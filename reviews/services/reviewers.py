@@ -62,7 +62,7 @@ def add_reviewer(manager_user, *, name, phone, can_review, can_manage_reviewers,
     if not (can_review or can_manage_reviewers):
         raise ReviewerError("permission_required", "请至少设置一项权限（审核 / 管理审核员）")
     allowed = {u.pk: u for u in manager_unions(manager_user)}
-    ids = {int(i) for i in union_ids if str(i).isdigit()}
+    ids = {int(i) for i in union_ids if str(i).isascii() and str(i).isdigit()}
     if not ids:
         raise ReviewerError("union_required", "请勾选该审核员管理的工会")
     if not ids <= set(allowed):

@@ -47,7 +47,7 @@ def check_account(value: str, confirm_unknown: bool = False) -> AccountCheck:
     account = normalise_account(value)
     if not account:
         raise ValidationError("请填写银行账号", code="account_required")
-    if not account.isdigit():
+    if not (account.isascii() and account.isdigit()):
         raise ValidationError("银行账号只能包含数字", code="account_format")
     if not 16 <= len(account) <= 19:
         raise ValidationError("银行账号应为 16–19 位数字", code="account_length")

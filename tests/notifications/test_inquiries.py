@@ -101,6 +101,26 @@ def test_id_and_card_numbers_in_an_inquiry_are_kept_masked(client, reviewers, tr
     assert inquiry.answer == "已核对 ****0128"
 
 
+def test_an_id_number_typed_as_the_name_or_in_groups_is_masked(client, reviewers, tree):
+    client.force_login(reviewers.grassroots_a.user)
+    data = _form(tree.a1, text="身份证 440104 19800101 0011 问进度")
+    data["name"] = "440104198001010011"
+    assert client.post("/inquiries/new/", data).status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert inquiry.name == "440104********0011"
+    assert inquiry.text == "身份证 440104********0011 问进度"
+
+
+def test_a_typed_formula_is_text_in_the_export(client, reviewers, tree):
+    client.force_login(reviewers.grassroots_a.user)
+    data = _form(tree.a1, text='=HYPERLINK("http://x/","详情")')
+    assert client.post("/inquiries/new/", data).status_code == 302
+    r = client.get("/inquiries/?export=xlsx")
+    ws = load_workbook(BytesIO(r.content)).active
+    cells = [c for row in ws.iter_rows() for c in row if "HYPERLINK" in str(c.value)]
+    assert cells and all(c.data_type != "f" for c in cells)
+
+
 def test_cannot_record_for_a_union_outside_scope(client, reviewers, tree):
     client.force_login(reviewers.grassroots_a.user)
     r = client.post("/inquiries/new/", _form(tree.b1))

@@ -369,3 +369,39 @@ def test_only_and_defer_always_load_the_status():
     assert deferring is False and "status" in fields  # "load only these" includes status
     fields, deferring = Application.objects.defer("status", "name").query.deferred_loading
     assert deferring is True and fields == {"name"}  # "leave these out" never leaves status
+
+
+def test_odd_result_files_and_correction_input_get_messages_not_500s(
+    paying, city_user, city_client
+):
+    """Found by fuzzing: an amount of "sNaN", a NUL in the bank's reason, a NUL or a
+    5000-character branch in the account correction."""
+    campaign, apps = paying
+    batch = payment.create_batch(campaign.pk, by=city_user)
+    row = [apps[0].bank_account, apps[0].name, "sNaN", "成功", ""]
+    outcome = payment.import_result(batch.pk, result_file([row]), by=city_user)
+    assert [e["code"] for e in outcome.errors] == ["wrong_amount"]
+    rows = [[a.bank_account, a.name, "1500.00", "成功", ""] for a in apps[:2]]
+    rows.append([apps[2].bank_account, apps[2].name, "1500.00", "失败", "户名\x00不符"])
+    assert payment.import_result(batch.pk, result_file(rows), by=city_user).ok
+    failed = Application.objects.get(pk=apps[2].pk)
+    assert failed.status == ApplicationStatus.PAYMENT_FAILED
+    for data, message in (
+        ({"account": luhn_account(556), "branch": "x\x00", "reason": "ok"}, "无法识别的字符"),
+        ({"account": luhn_account(556), "branch": "支" * 5000, "reason": "ok"}, "不超过 100 字"),
+        ({"account": "²" * 19, "reason": "ok"}, "银行账号应为 16–19 位数字"),
+    ):
+        r = city_client.post(f"/payouts/applications/{failed.pk}/account/", data, follow=True)
+        assert r.status_code == 200 and message in r.content.decode()
+    assert Application.objects.get(pk=failed.pk).bank_account == failed.bank_account
+
+
+def test_admin_imports_offer_spreadsheets_only():
+    from django.contrib import admin
+
+    from payouts.models import GrantLedger
+    from subsidy.models import BankBin
+
+    for model in (GrantLedger, BankBin):
+        formats = admin.site._registry[model].get_import_formats()
+        assert {f.__name__ for f in formats} == {"CSV", "XLSX"}

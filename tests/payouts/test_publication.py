@@ -208,3 +208,12 @@ def test_revoke_button_without_reason_shows_chinese_error(published, city_client
     r = city_client.post(f"/payouts/applications/{apps[0].pk}/revoke/", {"reason": ""}, follow=True)
     assert "请填写取消补助资格的原因" in r.content.decode()
     assert statuses(campaign)[apps[0].pk] == S.FUNDED
+
+
+def test_a_revocation_reason_with_a_nul_is_refused_on_the_page(published, city_client):
+    campaign, apps = published
+    r = city_client.post(
+        f"/payouts/applications/{apps[0].pk}/revoke/", {"reason": "a\x00b"}, follow=True
+    )
+    assert r.status_code == 200 and "无法识别的字符" in r.content.decode()
+    assert statuses(campaign)[apps[0].pk] == S.FUNDED
