@@ -292,6 +292,20 @@ def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
                 id_hmac__in=[it.application.id_hmac for it in items.values()]
             ).values_list("id_hmac", "year")
         )
+        # The bank answers one row per item: a file far longer is not this batch's (and its
+        # per-row checks would hold the batch's lock for minutes).
+        most = 2 * len(items) + 100
+        if len(dataset) > most:
+            return ResultImportOutcome(
+                errors=[
+                    {
+                        "row": 1,
+                        "code": "too_many_rows",
+                        "detail": f"文件有 {len(dataset)} 行，本批次只有 {len(items)} 条记录，"
+                        "请确认是否为本批次的结果文件",
+                    }
+                ]
+            )
         errors, plan, seen = [], [], {}
         for n, raw in enumerate(dataset, 2):  # row 1 is the header
             cell = _cells(raw, idx)

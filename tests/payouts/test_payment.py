@@ -405,3 +405,12 @@ def test_admin_imports_offer_spreadsheets_only():
     for model in (GrantLedger, BankBin):
         formats = admin.site._registry[model].get_import_formats()
         assert {f.__name__ for f in formats} == {"CSV", "XLSX"}
+
+
+def test_a_result_file_far_longer_than_the_batch_is_refused_at_once(paying, city_user):
+    campaign, apps = paying
+    batch = payment.create_batch(campaign.pk, by=city_user)
+    rows = [[luhn_account(1000 + i), "路人", "1500.00", "成功", ""] for i in range(200)]
+    outcome = payment.import_result(batch.pk, result_file(rows), by=city_user)
+    assert [e["code"] for e in outcome.errors] == ["too_many_rows"]
+    assert batch.items.filter(result=PaymentResult.PENDING).count() == batch.item_count
