@@ -105,7 +105,6 @@ def test_without_the_thread_nothing_is_pushed_until_flush():
     assert handoff.flush() == 1 and sent.batches == [[(7, "x")]]
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
 def test_a_forked_child_starts_without_the_parents_ids_and_with_its_own_thread():
     sent = Recorder()
     handoff = Handoff(sent)

@@ -137,7 +137,6 @@ def test_a_slice_past_the_end_of_its_segment_is_not_read(settings):
     assert received.read(f"{segment}@0+3") == b"abc"
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
 def test_a_child_forked_while_a_thread_appends_starts_its_own_segment(settings):
     parent_ref = uploads.receive(b"parent")
     received._lock.acquire()  # a thread of the parent is appending at the moment of the fork
