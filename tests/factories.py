@@ -12,18 +12,32 @@ from stdnum.cn import ric
 from subsidy.models import Application, ApplicationStatus, Campaign, CommitmentLetter
 from unions.models import Member, MembershipStatus, ReviewerLevel, ReviewerProfile, Union
 
-_seq = itertools.count(1)
+# Numbers the factories draw for themselves start at SEQUENCE_START; a test that needs a
+# number "different from the factory's" passes an explicit n below it (make_id_number(987),
+# make_mobile(42)), which can then never equal a drawn one, whatever order the tests run in.
+# (The drawn ID numbers' birth dates fall after 2000-08, beyond the demo data's 1985–1998, and
+# the drawn mobiles are 13902xxxxxx, beyond the demo's and the tests' fixed 13900xxxxxx.)
+SEQUENCE_START = 2_000_000
+_seq = itertools.count(SEQUENCE_START + 1)
+
+
+def _number(n: int | None) -> int:
+    if n is None:
+        return next(_seq)
+    if not 0 <= n < SEQUENCE_START:
+        raise ValueError(f"explicit numbers must lie below {SEQUENCE_START}: {n}")
+    return n
 
 
 def make_id_number(n: int | None = None, region="440106", birth=date(1995, 3, 7)) -> str:
-    n = next(_seq) if n is None else n
+    n = _number(n)
     # vary the birth date so more than 1000 distinct numbers exist
     body = f"{region}{(birth + timedelta(days=n // 1000)):%Y%m%d}{n % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")  # the argument includes a check digit
 
 
 def make_mobile(n: int | None = None) -> str:
-    n = next(_seq) if n is None else n
+    n = _number(n)
     return f"139{n:08d}"[:11]
 
 

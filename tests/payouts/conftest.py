@@ -73,12 +73,8 @@ def luhn_account(n: int, prefix="622202") -> str:
 
 
 def valid_id_number(n: int | None = None) -> str:
-    """A GB 11643-valid ID number. (tests.factories.make_id_number passes the body without a
-    check digit to stdnum's calc_check_digit, which drops the last character, so its numbers
-    fail clean_id_number — reported to the lead rather than edited here.)"""
-    from stdnum.cn import ric
-
+    """A GB 11643-valid ID number (tests.factories.make_id_number's are valid: its
+    calc_check_digit call passes a placeholder check digit, as stdnum expects)."""
     from tests.factories import make_id_number
 
-    body = make_id_number(n)[:17]
-    return body + ric.calc_check_digit(body + "0")
+    return make_id_number(n)

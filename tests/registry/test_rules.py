@@ -112,6 +112,7 @@ def test_each_mismatch_fails_with_its_reason(
     sim, pending_app, django_capture_on_commit_callbacks, kind, overrides, code, reason
 ):
     app = pending_app(kind=kind)
+    assert all(getattr(app, field, None) != value for field, value in overrides.items())
     add_record(sim, app, **overrides)
     submit(app, django_capture_on_commit_callbacks)
     assert app.status == ApplicationStatus.CHSI_FAILED
