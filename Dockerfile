@@ -14,4 +14,4 @@ USER app
 EXPOSE 8000
 # The server's shape is in gunicorn.conf.py (one process per core × 8 threads, the shape
 # bench_intake measures for the opening rush): set WEB_CONCURRENCY to the cores of the host.
-CMD ["gunicorn", "subsidy.wsgi", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--access-logfile", "-"]

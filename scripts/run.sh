@@ -17,9 +17,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 if [ -n "${CELERY_BROKER_URL:-${REDIS_URL:-}}" ]; then
   mode="PostgreSQL/Redis, Celery worker + beat"
-  "$VENV/bin/celery" -A subsidy worker -l warning --concurrency 4 --pool threads &
+  "$VENV/bin/celery" -A config worker -l warning --concurrency 4 --pool threads &
   pids+=($!)
-  "$VENV/bin/celery" -A subsidy beat -l warning --pidfile= -s var/celerybeat-schedule &
+  "$VENV/bin/celery" -A config beat -l warning --pidfile= -s var/celerybeat-schedule &
   pids+=($!)
 else
   mode="embedded: SQLite, tasks run inline"

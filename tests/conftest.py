@@ -7,7 +7,7 @@ import os
 import pytest
 from django.conf import settings
 
-from subsidy.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.factories import (
     CampaignFactory,
     CommitmentFactory,

@@ -1,4 +1,4 @@
-"""The web process settles its heap when the WSGI application loads (subsidy.wsgi)."""
+"""The web process settles its heap when the WSGI application loads (config.wsgi)."""
 
 import json
 import os
@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
-    "import gc, json, subsidy.wsgi, sys; "
+    "import gc, json, config.wsgi, sys; "
     "print(json.dumps([gc.get_freeze_count(), gc.get_threshold(), "
     "'subsidy.api.views' in sys.modules]))"
 )
@@ -35,9 +35,9 @@ def test_loading_the_application_freezes_the_long_lived_heap_and_sets_the_thresh
 
 
 WARM_PROBE = (
-    "import json, sys, subsidy.wsgi; "
+    "import json, sys, config.wsgi; "
     "from PIL import Image; from phonenumbers.phonemetadata import PhoneMetadata; "
-    "from subsidy.celery import app; from subsidy.registry import pipeline; "
+    "from config.celery import app; from subsidy.registry import pipeline; "
     "from unions.validators import clean_contact_phone; "
     "print(json.dumps([Image._initialized, 'CN' in PhoneMetadata._region_metadata, "
     "app.finalized, app._backend is not None, 'celery.canvas' in sys.modules, "

@@ -144,7 +144,7 @@ def _dispatch_pending(stdout):
     """Demo applications already waiting for the check: queue them for the worker. Inline
     (embedded) mode cannot check them before the web server — which hosts the simulator —
     is up, so there it only says how."""
-    from subsidy.celery import app as celery_app
+    from config.celery import app as celery_app
     from subsidy.models import Application, ApplicationStatus
     from subsidy.registry import pipeline
 

@@ -51,7 +51,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from subsidy.celery import app as celery_app
+from config.celery import app as celery_app
 from subsidy.models import Application, ApplicationStatus
 from subsidy.registry import conf
 from subsidy.registry.handoff import Handoff, at_exit

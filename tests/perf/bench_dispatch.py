@@ -20,7 +20,7 @@ import sys
 import time
 from unittest import mock
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def run(report):
@@ -65,7 +65,7 @@ def measure(n=500, rounds=5):
     import redis
     from django.utils import timezone
 
-    from subsidy.celery import app
+    from config.celery import app
     from subsidy.registry import pipeline
 
     broker = app.conf.broker_url

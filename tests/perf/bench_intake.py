@@ -198,7 +198,7 @@ def start_gunicorn(private_root: str):
     # bench's address and shape.
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "subsidy.wsgi",
+        "config.wsgi",
         "-c",
         str(ROOT / "gunicorn.conf.py"),
         "-b",
@@ -289,7 +289,7 @@ def handed_off(clear: bool = False) -> int:
     the bench); `clear`: empty it, and the drain flag and queue, first."""
     import redis
 
-    from subsidy.celery import app
+    from config.celery import app
     from subsidy.registry import pipeline
 
     r = redis.Redis.from_url(app.conf.broker_write_url)

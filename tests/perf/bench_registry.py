@@ -158,7 +158,7 @@ def _reset(campaign):
 
 def _start_worker(env, concurrency, log):
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("celery")), "-A", "subsidy", "worker"]
+        [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker"]
         + ["--pool", "threads", "--concurrency", str(concurrency), "-l", "warning"]
         + ["-n", f"bench{len(log)}-{time.time_ns()}@%h"]
         + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -206,7 +206,7 @@ def run(report):
     from django.db import connection
     from django.utils import timezone
 
-    from subsidy.celery import app as celery_app
+    from config.celery import app as celery_app
     from subsidy.models import Application
     from subsidy.registry import pipeline
 

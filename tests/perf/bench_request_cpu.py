@@ -1,5 +1,5 @@
 """CPU per request, health against submission, measured in one process: the WSGI application
-of `subsidy.wsgi` (what gunicorn serves, with its heap settings) called directly, and the
+of `config.wsgi` (what gunicorn serves, with its heap settings) called directly, and the
 PostgreSQL backend serving it read from /proc. No HTTP server, no load generator, no other
 client: the figures hardly move when the machine's speed of the minute does, which the
 opening-rush throughput (bench_intake) cannot say of itself. The throughput ratio that the
@@ -87,7 +87,7 @@ def measure(report=None):
     create_ms = bench_intake.file_create_ms(root)
     try:
         with override_settings(PRIVATE_MEDIA_ROOT=root, DEBUG=False):
-            from subsidy.wsgi import application
+            from config.wsgi import application
 
             connection.close()  # the application's requests open (and keep) their own
             status, body = _call(application, _environ("GET", "/api/v1/health/", tokens[0]))
@@ -125,7 +125,7 @@ def _clear_pending():
     import redis
     from django.conf import settings
 
-    from subsidy.celery import app
+    from config.celery import app
     from subsidy.registry import pipeline
 
     redis.Redis.from_url(settings.REDIS_URL).delete(pipeline.PENDING_KEY, pipeline.DRAIN_FLAG_KEY)

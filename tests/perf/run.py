@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/subsidy_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("AXES_ENABLED", "0")
 # Payment files and card photos of a benchmark go to a throw-away folder, never var/private.
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="bench-private-"))

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from subsidy.celery import app as celery_app
+from config.celery import app as celery_app
 from subsidy.models import Application, ApplicationStatus
 from subsidy.registry import conf, pipeline
 from subsidy.registry.pipeline import DRAIN_FLAG_KEY, PENDING_KEY, dispatch_check

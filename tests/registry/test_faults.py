@@ -10,8 +10,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from reviews.models import AuditRecord
-from subsidy.celery import app as celery_app
 from subsidy.models import Application, ApplicationStatus
 from subsidy.registry import pipeline
 from subsidy.registry.pipeline import dispatch_check

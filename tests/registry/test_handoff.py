@@ -139,7 +139,7 @@ def test_the_web_process_pushes_its_pending_ids_when_it_exits():
         "pipeline.handoff.background = False\n"
         "pipeline.handoff.add(5, 'at exit')\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "subsidy.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
     )

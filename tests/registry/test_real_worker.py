@@ -39,7 +39,7 @@ class Worker:
         self.log = log_path.open("ab")
         self.started = log_path.stat().st_size if log_path.exists() else 0
         self.proc = subprocess.Popen(
-            [CELERY, "-A", "subsidy", "worker", "--pool", "threads", "--concurrency", "4"]
+            [CELERY, "-A", "config", "worker", "--pool", "threads", "--concurrency", "4"]
             + ["-l", "info", "-n", f"regtest-{uuid.uuid4().hex[:8]}@%h"]
             + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT,

@@ -104,9 +104,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "subsidy.urls"
-WSGI_APPLICATION = "subsidy.wsgi.application"
-ASGI_APPLICATION = "subsidy.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -290,7 +290,7 @@ SPECTACULAR_SETTINGS = {
 REFERENCE_CACHE_SECONDS = int(env("REFERENCE_CACHE_SECONDS", "60"))
 # Per-process copy of the current campaign for the submission path (refcache.IntakeCampaign).
 CAMPAIGN_CACHE_SECONDS = int(env("CAMPAIGN_CACHE_SECONDS", "5"))
-# The web process's garbage-collector thresholds (subsidy.wsgi.settle_heap): "gen0,gen1,gen2";
+# The web process's garbage-collector thresholds (config.wsgi.settle_heap): "gen0,gen1,gen2";
 # "700,10,10" is Python's own. Fewer, larger young collections under the opening rush.
 GC_THRESHOLD = tuple(int(n) for n in env("GC_THRESHOLD", "5000,20,20").split(",") if n.strip())
 

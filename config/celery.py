@@ -7,7 +7,7 @@ from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger
 from celery.utils.log import get_multiprocessing_logger
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("subsidy")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -2,7 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "subsidy.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
 
@@ -43,7 +43,7 @@ def warm_up():
     from starting."""
     from PIL import Image
 
-    from subsidy.celery import app as celery_app
+    from config.celery import app as celery_app
     from subsidy.registry import pipeline
     from unions.validators import clean_contact_phone
 
