@@ -305,7 +305,13 @@ REGISTRY_USER = env("REGISTRY_USER", "demo")
 REGISTRY_PASSWORD = env("REGISTRY_PASSWORD", "demo")
 REGISTRY_TIMEOUT = float(env("REGISTRY_TIMEOUT", "5"))
 REGISTRY_RATE_LIMIT = env("REGISTRY_RATE_LIMIT", "50/s")
+# The development-only simulators (simulators/) are installed outside production only; the
+# registry simulator is then mounted under /registry-sim/ unless switched off.
 REGISTRY_SIMULATOR_ENABLED = env_bool("REGISTRY_SIMULATOR_ENABLED", not PRODUCTION)
+if PRODUCTION and REGISTRY_SIMULATOR_ENABLED:
+    raise RuntimeError("REGISTRY_SIMULATOR_ENABLED is for development only, not production")
+if not PRODUCTION:
+    INSTALLED_APPS.append("simulators")
 REGISTRY_SIMULATOR_DATA = env("REGISTRY_SIMULATOR_DATA", str(BASE_DIR / "var" / "registry.json"))
 
 WECHAT_APP_ID = env("WECHAT_APP_ID")
@@ -317,11 +323,13 @@ NOTIFICATION_CHANNEL = env("NOTIFICATION_CHANNEL", "console")
 DEMO_SEEDERS = [
     "unions.demo.seed",
     "subsidy.demo.seed",
-    "subsidy.registry.demo.seed",
+    "simulators.registry.demo.seed",  # the simulator's records (outside production only)
     "reviews.demo.seed",
     "payouts.demo.seed",
     "notifications.demo.seed",
 ]
+if PRODUCTION:
+    DEMO_SEEDERS = [s for s in DEMO_SEEDERS if not s.startswith("simulators.")]
 
 # --- Security -----------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -1,4 +1,4 @@
-from django.conf import settings
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -28,8 +28,9 @@ urlpatterns = [
     path("api/v1/", include("notifications.api_urls")),
 ]
 
-if settings.REGISTRY_SIMULATOR_ENABLED:
-    urlpatterns.append(path("registry-sim/", include("subsidy.registry.simulator_urls")))
+# Development-only simulators (registry under /registry-sim/): production does not install them.
+if apps.is_installed("simulators"):
+    urlpatterns.append(path("", include("simulators.urls")))
 
 # An unexpected error answers the API's own shape ({"code", "detail"}) to API clients and the
 # Chinese 500 page to browsers.

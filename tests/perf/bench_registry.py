@@ -215,7 +215,7 @@ def run(report):
     data = Path(tempfile.mkdtemp()) / "bench-registry.json"
     data.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     sim = subprocess.Popen(
-        [sys.executable, "-m", "subsidy.registry.simulator", "--port", str(SIM_PORT)]
+        [sys.executable, "-m", "simulators.registry.simulator", "--port", str(SIM_PORT)]
         + ["--data", str(data), "--latency-ms", str(LATENCY_MS)],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -26,7 +26,7 @@ class SimulatorProcess:
         self._tick = 0
         self.write()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "subsidy.registry.simulator", "--port", "0"]
+            [sys.executable, "-m", "simulators.registry.simulator", "--port", "0"]
             + ["--data", str(data_path), "--user", "demo", "--password", "demo"],
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -5,8 +5,8 @@ from io import StringIO
 
 import pytest
 
+from simulators.registry import demo
 from subsidy.models import ApplicationStatus
-from subsidy.registry import demo
 from subsidy.tasks import check_registry
 from tests.factories import ApplicationFactory, MemberFactory
 

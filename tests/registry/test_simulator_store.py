@@ -3,7 +3,7 @@ missing or broken file answers 503 (checks are retried) rather than "not found".
 
 import json
 
-from subsidy.registry.simulator import Simulator, Store
+from simulators.registry.simulator import Simulator, Store
 
 CSV = (
     "kind,number,name,id_number,institution,major,level,learning_form,date,status\n"

@@ -9,8 +9,8 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from simulators.registry.simulator import DROP, Simulator, Store
 from subsidy.registry import conf
-from subsidy.registry.simulator import DROP, Simulator, Store
 
 _lock = threading.Lock()
 _simulator = None

@@ -9,9 +9,9 @@ The file is re-read when it changes, so `seed_demo` can rewrite it under a runni
 
 Two ways to run it, one implementation (`Simulator.handle`):
   * mounted in Django under /registry-sim/ when REGISTRY_SIMULATOR_ENABLED (see
-    simulator_urls.py) — `make run` then checks applications by calling itself;
+    simulators/registry/urls.py) — `make run` then checks applications by calling itself;
   * its own threaded process, for tests and benchmarks:
-        python -m subsidy.registry.simulator --port 8401 --data var/registry.json --latency-ms 100
+        python -m simulators.registry.simulator --port 8401 --data var/registry.json --latency-ms 100
 
 Faults, switched at start (--fault …) or at run time through the control endpoint:
     POST {base}/_control  {"mode": "error"|"hang"|"malformed"|"down"|"ok",
