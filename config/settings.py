@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "subsidy",
+    "registry",
     "unions",
     "reviews",
     "payouts",
@@ -178,7 +179,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "max_retries": 1}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The registry drain (subsidy/registry/pipeline.py) has a queue of its own, so a backlog of
+# The registry drain (registry/pipeline.py) has a queue of its own, so a backlog of
 # checks never delays the hand-off of new ones; a worker started without -Q consumes both.
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name), routing_key=name) for name in ("celery", "registry-dispatch")

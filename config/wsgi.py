@@ -44,7 +44,7 @@ def warm_up():
     from PIL import Image
 
     from config.celery import app as celery_app
-    from subsidy.registry import pipeline
+    from registry import pipeline
     from unions.validators import clean_contact_phone
 
     Image.preinit()

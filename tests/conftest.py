@@ -51,10 +51,10 @@ def _test_defaults(settings, request, tmp_path):
     real = request.node.get_closest_marker("real_celery") is not None
     old = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = not real
-    # The registry hand-off's own thread (subsidy.registry.handoff) runs only where the rows
+    # The registry hand-off's own thread (registry.handoff) runs only where the rows
     # are committed, as in production; elsewhere another connection would not see them, and
     # the tests push with pipeline.handoff.flush() themselves.
-    from subsidy.registry import pipeline
+    from registry import pipeline
 
     db = request.node.get_closest_marker("django_db")
     pipeline.handoff.background = bool(

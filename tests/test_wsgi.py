@@ -37,7 +37,7 @@ def test_loading_the_application_freezes_the_long_lived_heap_and_sets_the_thresh
 WARM_PROBE = (
     "import json, sys, config.wsgi; "
     "from PIL import Image; from phonenumbers.phonemetadata import PhoneMetadata; "
-    "from config.celery import app; from subsidy.registry import pipeline; "
+    "from config.celery import app; from registry import pipeline; "
     "from unions.validators import clean_contact_phone; "
     "print(json.dumps([Image._initialized, 'CN' in PhoneMetadata._region_metadata, "
     "app.finalized, app._backend is not None, 'celery.canvas' in sys.modules, "

@@ -145,8 +145,8 @@ def _dispatch_pending(stdout):
     (embedded) mode cannot check them before the web server — which hosts the simulator —
     is up, so there it only says how."""
     from config.celery import app as celery_app
+    from registry import pipeline
     from subsidy.models import Application, ApplicationStatus
-    from subsidy.registry import pipeline
 
     waiting = Application.objects.in_status(ApplicationStatus.PENDING_CHSI).count()
     if not waiting or stdout is None and celery_app.conf.task_always_eager:

@@ -9,8 +9,8 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from registry import conf
 from simulators.registry.simulator import DROP, Simulator, Store
-from subsidy.registry import conf
 
 _lock = threading.Lock()
 _simulator = None

@@ -50,9 +50,9 @@ from django.db import (
 )
 from django.utils import timezone
 
+from registry.pipeline import dispatch_check
 from subsidy.models import Application, Campaign
 from subsidy.refcache import intake_campaign
-from subsidy.registry.pipeline import dispatch_check
 from subsidy.services import eligibility, prepared, uploads
 
 log = logging.getLogger(__name__)

@@ -66,7 +66,7 @@ def measure(n=500, rounds=5):
     from django.utils import timezone
 
     from config.celery import app
-    from subsidy.registry import pipeline
+    from registry import pipeline
 
     broker = app.conf.broker_url
     if not broker or app.conf.task_always_eager:

@@ -10,7 +10,7 @@ throughput.
 
 The registry dispatch is left as in production: the hand-off to Redis after commit (each web
 process's hand-off thread pushes the ids of the last 20 ms at once, one drain task per burst:
-subsidy.registry.pipeline and .handoff), with no worker running during the rush; the bench
+registry.pipeline and .handoff), with no worker running during the rush; the bench
 counts the ids on the pending list afterwards (every accepted application, once). The check
 also re-encodes the card photo (the request only verifies it): its CPU cost per photo is
 measured separately and reported.
@@ -290,7 +290,7 @@ def handed_off(clear: bool = False) -> int:
     import redis
 
     from config.celery import app
-    from subsidy.registry import pipeline
+    from registry import pipeline
 
     r = redis.Redis.from_url(app.conf.broker_write_url)
     if clear:

@@ -207,8 +207,8 @@ def run(report):
     from django.utils import timezone
 
     from config.celery import app as celery_app
+    from registry import pipeline
     from subsidy.models import Application
-    from subsidy.registry import pipeline
 
     t_setup = time.monotonic()
     campaign, records = _setup()
@@ -270,7 +270,7 @@ def run(report):
                 cpu = sum(_cpu_seconds(w.pid) for w in workers) - cpu0
                 load = os.getloadavg()[0]
                 rate = decided / elapsed
-                from subsidy.registry.sla import durations
+                from registry.sla import durations
 
                 d = durations(campaign)
                 p50 = d[len(d) // 2] if d else 0

@@ -126,7 +126,7 @@ def _clear_pending():
     from django.conf import settings
 
     from config.celery import app
-    from subsidy.registry import pipeline
+    from registry import pipeline
 
     redis.Redis.from_url(settings.REDIS_URL).delete(pipeline.PENDING_KEY, pipeline.DRAIN_FLAG_KEY)
     if app.conf.broker_url and app.conf.broker_url.startswith("redis"):

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from registry.client import reset_default_client
 from subsidy.models import ApplicationStatus
-from subsidy.registry.client import reset_default_client
 from tests.factories import ApplicationFactory, MemberFactory
 
 ROOT = Path(__file__).resolve().parents[2]

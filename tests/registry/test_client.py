@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from subsidy.registry.client import Found, HttpRegistryClient, NotFound, Unavailable
-from subsidy.registry.ratelimit import RateLimited, RateLimitedClient, TokenBucket
+from registry.client import Found, HttpRegistryClient, NotFound, Unavailable
+from registry.ratelimit import RateLimited, RateLimitedClient, TokenBucket
 
 RECORD = {
     "number": "ZK2024A0001",

@@ -5,9 +5,9 @@ from io import StringIO
 
 import pytest
 
+from registry.tasks import check_registry
 from simulators.registry import demo
 from subsidy.models import ApplicationStatus
-from subsidy.tasks import check_registry
 from tests.factories import ApplicationFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from registry import conf, pipeline
+from registry.pipeline import DRAIN_FLAG_KEY, PENDING_KEY, dispatch_check
+from registry.tasks import drain_registry_queue, sweep_pending_registry_checks
 from subsidy.models import Application, ApplicationStatus
-from subsidy.registry import conf, pipeline
-from subsidy.registry.pipeline import DRAIN_FLAG_KEY, PENDING_KEY, dispatch_check
-from subsidy.tasks import drain_registry_queue, sweep_pending_registry_checks
 from tests.registry.conftest import add_record, own_broker_url
 from tests.registry.test_faults import _use_broker
 

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from registry import pipeline
+from registry.pipeline import dispatch_check
+from registry.tasks import backoff, check_registry
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus
-from subsidy.registry import pipeline
-from subsidy.registry.pipeline import dispatch_check
-from subsidy.tasks import backoff, check_registry
 from tests.registry.conftest import add_record
 
 pytestmark = pytest.mark.django_db

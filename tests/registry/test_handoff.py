@@ -1,4 +1,4 @@
-"""The hand-off thread (subsidy.registry.handoff): the request only appends; the thread pushes
+"""The hand-off thread (registry.handoff): the request only appends; the thread pushes
 the ids of a burst together, each exactly once; a push that fails gives them to the sweeper."""
 
 import os
@@ -12,9 +12,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from registry import pipeline
+from registry.handoff import Handoff
 from subsidy.models import Application
-from subsidy.registry import pipeline
-from subsidy.registry.handoff import Handoff
 
 
 class Recorder:
@@ -129,12 +129,12 @@ def test_a_forked_child_starts_without_the_parents_ids_and_with_its_own_thread()
 
 
 def test_the_web_process_pushes_its_pending_ids_when_it_exits():
-    """subsidy.registry.pipeline registers its hand-off's flush at exit (gunicorn's graceful
+    """registry.pipeline registers its hand-off's flush at exit (gunicorn's graceful
     restart ends a worker with sys.exit)."""
     code = (
         "import django\n"
         "django.setup()\n"
-        "from subsidy.registry import pipeline\n"
+        "from registry import pipeline\n"
         "pipeline.handoff._send = lambda batch: print('pushed', batch)\n"
         "pipeline.handoff.background = False\n"
         "pipeline.handoff.add(5, 'at exit')\n"

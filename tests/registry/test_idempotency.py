@@ -6,10 +6,10 @@ import threading
 import pytest
 from django.db import connection
 
+from registry import verification
+from registry.tasks import check_registry
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus
-from subsidy.services import verification
-from subsidy.tasks import check_registry
 from tests.registry.conftest import add_record
 
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from registry.client import reset_default_client
+from registry.tasks import check_registry
 from subsidy.models import ApplicationStatus
-from subsidy.registry.client import reset_default_client
-from subsidy.tasks import check_registry
 from tests.registry.conftest import record_for
 
 

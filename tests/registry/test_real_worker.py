@@ -17,12 +17,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from registry import pipeline
+from registry.pipeline import dispatch_check
+from registry.tasks import check_registry
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus, CommitmentLetter
-from subsidy.registry import pipeline
-from subsidy.registry.pipeline import dispatch_check
 from subsidy.services import intake
-from subsidy.tasks import check_registry
 from tests.factories import MemberFactory
 from tests.registry.conftest import add_record, own_broker_url
 from tests.registry.test_faults import _use_broker

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
+from registry.pipeline import dispatch_check
 from reviews.models import AuditRecord
 from subsidy.models import ApplicationStatus
-from subsidy.registry.pipeline import dispatch_check
 from tests.factories import make_id_number
 from tests.registry.conftest import add_record
 

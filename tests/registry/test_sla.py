@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from registry import sla
+from registry.tasks import sweep_pending_registry_checks
 from subsidy.models import Application
-from subsidy.registry import sla
-from subsidy.tasks import sweep_pending_registry_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_sweeper_alerts_on_breach_with_a_warning_and_a_signal(pending_app, campa
 
     sla.registry_sla_breached.connect(listener)
     try:
-        with caplog.at_level(logging.WARNING, logger="subsidy.registry.sla"):
+        with caplog.at_level(logging.WARNING, logger="registry.sla"):
             sweep_pending_registry_checks.apply()
     finally:
         sla.registry_sla_breached.disconnect(listener)
@@ -75,7 +75,7 @@ def test_sweeper_alerts_on_breach_with_a_warning_and_a_signal(pending_app, campa
 
 def test_no_alert_within_the_sla(pending_app, caplog):
     _waiting(pending_app, 1)
-    with caplog.at_level(logging.WARNING, logger="subsidy.registry.sla"):
+    with caplog.at_level(logging.WARNING, logger="registry.sla"):
         assert sla.alert_breaches() == 0
     assert "breached" not in caplog.text
 
@@ -93,7 +93,7 @@ def test_management_command_prints_the_figures(pending_app, campaign):
 def test_admin_list_shows_only_overdue_applications(admin_client, pending_app, campaign):
     late = _waiting(pending_app, 3)
     fresh = _waiting(pending_app, 1)
-    response = admin_client.get("/admin/subsidy/overdueregistrycheck/")
+    response = admin_client.get("/admin/registry/overdueregistrycheck/")
     assert response.status_code == 200
     text = response.content.decode()
     assert f">{late.queue_number}<" in text
@@ -118,4 +118,4 @@ def test_registry_sweep_command_redispatches_everything_pending(pending_app, sim
 def test_overdue_list_is_for_staff_who_may_see_applications(client, django_user_model):
     staff = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
     client.force_login(staff)
-    assert client.get("/admin/subsidy/overdueregistrycheck/").status_code == 403
+    assert client.get("/admin/registry/overdueregistrycheck/").status_code == 403

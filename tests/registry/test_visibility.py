@@ -28,7 +28,7 @@ def test_reviewers_never_see_chsi_failed_or_pending_chsi(reviewers, campaign, tr
 
 
 def test_applicant_sees_the_reason_and_may_submit_again(sim, pending_app):
-    from subsidy.tasks import check_registry
+    from registry.tasks import check_registry
 
     app = pending_app(number="2024440100077")
     add_record(sim, app, name="别人")

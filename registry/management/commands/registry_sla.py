@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from registry.sla import format_seconds, sla_figures
 from subsidy.models import Campaign
-from subsidy.registry.sla import format_seconds, sla_figures
 
 
 class Command(BaseCommand):

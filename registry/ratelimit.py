@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
-from subsidy.registry.client import LookupResult, RegistryClient, Unavailable
+from registry.client import LookupResult, RegistryClient, Unavailable
 
 _SCRIPT = """
 local key = KEYS[1]
@@ -96,7 +96,7 @@ class RateLimitedClient:
     def __init__(self, inner: RegistryClient, bucket: TokenBucket | None = None, max_wait=None):
         from django.conf import settings
 
-        from subsidy.registry import conf
+        from registry import conf
 
         self.inner = inner
         self.bucket = bucket or TokenBucket(

@@ -9,7 +9,7 @@ is harmless: the check is idempotent.
 
 The hand-off is cheap for the web process, because it runs once per submission in the
 opening rush, which is CPU-bound. A Celery publish costs ~1.6 ms of CPU; instead the commit
-appends the id to a list in memory, and a thread of the process (`subsidy.registry.handoff`)
+appends the id to a list in memory, and a thread of the process (`registry.handoff`)
 pushes the ids committed in the last DELAY with one Redis round trip (a pipeline of two
 commands) on the broker's Redis:
 
@@ -52,9 +52,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from registry import conf
+from registry.handoff import Handoff, at_exit
 from subsidy.models import Application, ApplicationStatus
-from subsidy.registry import conf
-from subsidy.registry.handoff import Handoff, at_exit
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _dispatch_committed(application_id: int, marked_at) -> None:
 
 
 def _push(batch) -> None:
-    """The hand-off thread's push of [(id, marked_at)] (subsidy.registry.handoff). Whatever
+    """The hand-off thread's push of [(id, marked_at)] (registry.handoff). Whatever
     fails, the ids are given to the sweeper (never left marked as queued)."""
     try:
         queue = None if celery_app.conf.task_always_eager else dispatch_queue()
@@ -171,7 +171,7 @@ class DispatchQueue:
         _, scheduled = pipe.execute()
         if not scheduled:
             return False  # a drain is scheduled and has not started popping: it will see ours
-        from subsidy.tasks import drain_registry_queue
+        from registry.tasks import drain_registry_queue
 
         try:
             drain_registry_queue.apply_async(countdown=DRAIN_COUNTDOWN)
@@ -189,7 +189,7 @@ class DispatchQueue:
 def send_checks(ids, countdown=None, marked_at=None) -> int:
     """Publish one check task per id; returns how many were sent. A broker that is down is
     logged, not raised, and the unsent ones are left for the sweeper."""
-    from subsidy.tasks import check_registry
+    from registry.tasks import check_registry
 
     ids = list(ids)
     if not ids:

@@ -6,6 +6,5 @@ from subsidy.models import Application
 class OverdueRegistryCheck(Application):
     class Meta:
         proxy = True
-        app_label = "subsidy"
         verbose_name = "学历校核超时申领"
         verbose_name_plural = "学历校核超时申领"

@@ -3,7 +3,7 @@ sweeper does; useful in embedded mode, where no beat runs) and report SLA breach
 
 from django.core.management.base import BaseCommand
 
-from subsidy.registry import pipeline, sla
+from registry import pipeline, sla
 
 
 class Command(BaseCommand):

@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
+from registry import pipeline
+from registry.models import OverdueRegistryCheck
+from registry.sla import format_seconds, sla_figures
 from subsidy.models import ApplicationStatus, Campaign
-from subsidy.registry import pipeline
-from subsidy.registry.models import OverdueRegistryCheck
-from subsidy.registry.sla import format_seconds, sla_figures
 
 
 @admin.register(OverdueRegistryCheck)

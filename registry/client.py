@@ -120,7 +120,7 @@ class HttpRegistryClient:
     def from_settings(cls) -> HttpRegistryClient:
         from django.conf import settings
 
-        from subsidy.registry import conf
+        from registry import conf
 
         return cls(
             settings.REGISTRY_URL,
@@ -185,7 +185,7 @@ def default_client() -> RegistryClient:
     global _default_client
     with _default_lock:
         if _default_client is None:
-            from subsidy.registry.ratelimit import RateLimitedClient
+            from registry.ratelimit import RateLimitedClient
 
             _default_client = RateLimitedClient(HttpRegistryClient.from_settings())
         return _default_client

@@ -1,5 +1,5 @@
 """Committed submissions handed to the registry's pending list in batches, from a thread of
-the web process's own (`subsidy.registry.pipeline` describes the list and its drain).
+the web process's own (`registry.pipeline` describes the list and its drain).
 
 Why a thread. The hand-off was one Redis round trip in the request, after the commit. Its
 CPU in the request's own thread was small (~0.05 ms), but in the opening rush — 16 request

@@ -19,9 +19,9 @@ from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from registry import conf, rules
+from registry.client import Found, NotFound, RegistryClient, Unavailable, default_client
 from subsidy.models import Application, ApplicationStatus, ApplicationType
-from subsidy.registry import conf, rules
-from subsidy.registry.client import Found, NotFound, RegistryClient, Unavailable, default_client
 from subsidy.services import uploads
 from unions.pii import mask_id_number
 

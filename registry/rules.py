@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from subsidy.registry.client import Found, LookupResult, NotFound, RegistryRecord
+from registry.client import Found, LookupResult, NotFound, RegistryRecord
 
 PASSED = "passed"
 NOT_FOUND = "not_found"
