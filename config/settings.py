@@ -31,6 +31,8 @@ def env_bool(name, default=False):
 PRODUCTION = env("DJANGO_ENV", "development") == "production"
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 TESTING = env_bool("SUBSIDY_TESTING", False)
+if PRODUCTION and TESTING:
+    raise RuntimeError("SUBSIDY_TESTING (the test hooks, testhooks/) is refused in production")
 
 # Development keys are fixed so the demo works out of the box; production must set its own.
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"

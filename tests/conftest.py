@@ -68,6 +68,30 @@ def _test_defaults(settings, request, tmp_path):
     celery_app.conf.task_always_eager = old
 
 
+@pytest.fixture
+def hooks():
+    """The test-only switches and delays (testhooks): `hooks.set(intake_locking=False, ...)`;
+    every hook is back at its production value after the test."""
+    import testhooks
+
+    class Setter:
+        set = staticmethod(testhooks.set_hooks)
+        current = staticmethod(testhooks.current)
+
+    yield Setter()
+    testhooks.reset()
+
+
+@pytest.fixture(autouse=True)
+def _production_hooks():
+    """Every test starts with the test hooks at their production values."""
+    import testhooks
+
+    testhooks.reset()
+    yield
+    testhooks.reset()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache

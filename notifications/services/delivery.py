@@ -27,15 +27,14 @@ cannot know.
 """
 
 import logging
-import time
 import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+import testhooks
 from notifications import conf
 from notifications.channels import (
     AmbiguousDelivery,
@@ -85,12 +84,12 @@ def claim(pk, now=None):
     now = now or timezone.now()
     token = uuid.uuid4()
     due = Q(status=D.PENDING, next_attempt_at__lte=now) | Q(status=D.SENDING, lease_until__lt=now)
-    if getattr(settings, "NOTIFICATIONS_TEST_UNSAFE_CLAIM", False):
-        # Test-only control: read-then-write without the row lock, to show the race exists.
+    if not testhooks.on("notification_claim_locking"):
+        # Control tests only: read-then-write without the row lock, to show the race exists.
         row = Notification.objects.filter(due, pk=pk).first()
         if row is None:
             return None, False
-        time.sleep(0.05)
+        testhooks.pause("notification_claim_delay")
         Notification.objects.filter(pk=pk).update(status=D.SENDING, claim_token=token)
         row.refresh_from_db()
         return row, False

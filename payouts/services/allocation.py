@@ -20,7 +20,6 @@ stays as published and the newcomer waits for a place that a revocation frees). 
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 
@@ -40,7 +39,7 @@ TABLE = Application._meta.db_table
 _CHANGES_BEFORE_PUBLICATION = f"""
 WITH head AS MATERIALIZED (
     SELECT id, status FROM {TABLE}
-    WHERE campaign_id = %s AND stage = 'approved'{{pause}}
+    WHERE campaign_id = %s AND stage = 'approved'
     ORDER BY submitted_at, city_approved_at, queue_number
     LIMIT %s
 )
@@ -55,7 +54,7 @@ WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'funded
 # join the waitlist, where promotion takes the best-ranked (`revocation.promote_next`).
 _CHANGES_AFTER_PUBLICATION = f"""
 SELECT id, status, 'waitlisted' FROM {TABLE}
-WHERE campaign_id = %s AND stage = 'approved' AND status = 'approved' AND %s >= 0{{pause}}
+WHERE campaign_id = %s AND stage = 'approved' AND status = 'approved' AND %s >= 0
 """
 
 # PostgreSQL: the ranking and the write are ONE statement — the changes as a MATERIALIZED CTE
@@ -92,15 +91,7 @@ class AllocationResult:
 
 
 def _changes_sql(published: bool) -> str:
-    sql = _CHANGES_AFTER_PUBLICATION if published else _CHANGES_BEFORE_PUBLICATION
-    pause = ""
-    delay = getattr(settings, "PAYOUTS_ALLOCATION_TEST_DELAY", 0) or 0
-    delay = float(delay() if callable(delay) else delay)
-    if delay and connection.vendor == "postgresql":
-        # Test-only: hold the ranking's snapshot open so a control test can show what
-        # happens to an unlocked run when another commits meanwhile.
-        pause = f" AND EXISTS (SELECT 1 FROM pg_sleep({delay:.3f}))"
-    return sql.format(pause=pause)
+    return _CHANGES_AFTER_PUBLICATION if published else _CHANGES_BEFORE_PUBLICATION
 
 
 def _run_ranking(campaign: Campaign) -> list[tuple[int, str, str]]:

@@ -6,19 +6,20 @@ PostgreSQL it is a transaction-scoped advisory lock keyed by the campaign id, so
 intake's row lock on the campaign (R1 counter). On SQLite a write transaction is already
 exclusive (BEGIN IMMEDIATE, see settings), which serialises the same way.
 
-`PAYOUTS_ALLOCATION_LOCK = False` switches the lock off; only the control tests do that, to
-show the race the lock prevents.
+The test hook `payouts_allocation_lock` off (testhooks) switches the lock off; only the control
+tests do that, to show the race the lock prevents.
 """
 
-from django.conf import settings
 from django.db import connection
+
+import testhooks
 
 _NAMESPACE = 727_006
 
 
 def lock_campaign(campaign_id: int) -> None:
     """Block until this transaction holds the campaign's payout lock (released at commit)."""
-    if not getattr(settings, "PAYOUTS_ALLOCATION_LOCK", True):
+    if not testhooks.on("payouts_allocation_lock"):
         return
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:

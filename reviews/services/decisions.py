@@ -9,18 +9,17 @@ guard: the UPDATE only matches the state the row was read in. Nothing slow happe
 lock: the audit append (same transaction) and the notifications/allocation hooks run off
 django-fsm's post_transition signal or after commit.
 
-`REVIEW_LOCKING = False` (a test-only setting) switches both guards off so the concurrency
-test's control case can show the silent overwrite they prevent.
+The test hook `review_locking` off (testhooks; control tests only) switches both guards off so
+the concurrency test's control case can show the silent overwrite they prevent.
 """
 
-import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, has_transition_perm
 
+import testhooks
 from reviews.models import OpenedApplication
 from subsidy.models import PENDING_FOR_LEVEL, Application, ApplicationStatus
 from unions.models import ReviewerLevel
@@ -150,7 +149,7 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
     # Free text is stored, exported, logged and sent to the applicant: an ID or card number
     # typed into it is kept masked (SPEC §12).
     reason = scrub((reason or "").strip())
-    locking = getattr(settings, "REVIEW_LOCKING", True)
+    locking = testhooks.on("review_locking")
     try:
         with transaction.atomic():
             qs = Application.objects.visible_to(user).select_related("campaign")
@@ -166,9 +165,7 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
             method = getattr(app, name)
             if not has_transition_perm(method, user):
                 raise DecisionError("permission_denied", "您没有审核该申领的权限", 403)
-            delay = getattr(settings, "REVIEW_TEST_DELAY", 0)
-            if delay:  # test-only: widen the race window so the control case is reliable
-                time.sleep(delay)
+            testhooks.pause("review_delay")  # both racers inside the decision at once
             method(by=user, reason=reason)
             if locking:
                 app.save()

@@ -29,17 +29,16 @@ Everything slow happens before the transaction: form validation, the photo's che
 keeping the photo as received (its re-encoding comes later). A lock not had within
 LOCK_TIMEOUT answers "系统繁忙，请稍后重试" (HTTP 503, Retry-After), never a 500.
 
-`settings.INTAKE_LOCKING = False` (tests only) replaces the guarded UPDATE by read-check-write
-so the control test can show the over-admission the lock prevents; `settings.INTAKE_RACE_DELAY`
-(tests only) widens the gap between the count and the write to make that race deterministic.
+The test hook `intake_locking` off (testhooks; control tests only) replaces the guarded UPDATE
+by read-check-write so the control test can show the over-admission the lock prevents;
+`intake_race_delay` widens the gap between the count and the write to make that race
+deterministic.
 """
 
 import functools
 import logging
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import (
     DEFAULT_DB_ALIAS,
     IntegrityError,
@@ -50,6 +49,7 @@ from django.db import (
 )
 from django.utils import timezone
 
+import testhooks
 from registry.pipeline import dispatch_check
 from subsidy.models import Application, Campaign
 from subsidy.refcache import intake_campaign
@@ -231,9 +231,7 @@ def _claim_place_unlocked(campaign: Campaign, first: bool) -> int:
     refused = eligibility.intake_reasons(fresh)
     if refused:
         raise _refusal(refused[0])
-    delay = getattr(settings, "INTAKE_RACE_DELAY", 0)
-    if delay:
-        time.sleep(delay)
+    testhooks.pause("intake_race_delay")
     with connection.cursor() as cur:
         cur.execute(BUMP_COUNTERS, [int(first), campaign.pk])
         return cur.fetchone()[0]
@@ -272,7 +270,7 @@ def _insert_locked(
         idempotency_key=key,
     )
     app.derive_look_ups()
-    if not getattr(settings, "INTAKE_LOCKING", True):
+    if not testhooks.on("intake_locking"):
         with transaction.atomic():
             app.queue_number = _claim_place_unlocked(campaign, first)
             _insert_now(app)

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+import testhooks
 from subsidy.models import OneTimeCode
 from subsidy.sms import SMSError, send_sms
 from unions.models import Member, ReviewerProfile
@@ -145,7 +145,7 @@ def verify_code(phone: str, code: str):
     # Each guess claims one of the code's attempts before it is compared, in one UPDATE: of
     # any number of parallel guesses only MAX_VERIFY_ATTEMPTS are ever compared (a read of
     # `attempts` followed by a write let 62 of 150 parallel guesses through).
-    if getattr(settings, "OTP_ATTEMPT_LOCKING", True):
+    if testhooks.on("otp_attempt_locking"):
         claimed = OneTimeCode.objects.filter(
             pk=otp.pk, used_at__isnull=True, attempts__lt=MAX_VERIFY_ATTEMPTS
         ).update(attempts=F("attempts") + 1)
@@ -167,12 +167,12 @@ def verify_code(phone: str, code: str):
 
 
 def _claim_attempt_unlocked(otp) -> int:
-    """Tests only (settings.OTP_ATTEMPT_LOCKING = False): the read-check-write the atomic
-    UPDATE replaced, so the control test can show parallel guesses getting past the limit;
-    settings.OTP_RACE_DELAY widens the gap between the read and the write."""
+    """Control tests only (test hook `otp_attempt_locking` off): the read-check-write the
+    atomic UPDATE replaced, so the control test can show parallel guesses getting past the
+    limit; the hook `otp_race_delay` widens the gap between the read and the write."""
     if otp.attempts >= MAX_VERIFY_ATTEMPTS:
         return 0
-    time.sleep(getattr(settings, "OTP_RACE_DELAY", 0))
+    testhooks.pause("otp_race_delay")
     return OneTimeCode.objects.filter(pk=otp.pk).update(attempts=otp.attempts + 1)
 
 

@@ -1,13 +1,13 @@
 """Allocation under concurrency (R2, R3) on PostgreSQL: runs triggered from several workers at
 once end in the same state as one run. The control case switches the campaign lock off
-(`PAYOUTS_ALLOCATION_LOCK = False`, test-only) and shows the race: a run whose snapshot predates
+(the test hook `payouts_allocation_lock`) and shows the race: a run whose snapshot predates
 a city approval writes after a newer run and leaves more than `quota` funded.
 
-`PAYOUTS_ALLOCATION_TEST_DELAY` (test-only) makes the ranking statement sleep inside itself, so
-the first run's snapshot stays old while the others start — deterministic timing, no luck.
+The first run's connection rewrites its ranking statement on the way to PostgreSQL so that it
+sleeps inside itself (`testhooks.pause_inside_statement`; the production SQL carries no
+delay): its snapshot stays old while the others start — deterministic timing, no luck.
 """
 
-import itertools
 import threading
 import time
 
@@ -15,6 +15,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+import testhooks
 from payouts.services.allocation import allocate
 from subsidy.models import Application, ApplicationStatus
 from tests.payouts.conftest import make_app
@@ -31,15 +32,19 @@ def _needs_postgres():
         pytest.fail("the concurrency tests need PostgreSQL: set DATABASE_URL")
 
 
-def _first_call_sleeps(seconds):
-    counter = itertools.count()
-    return lambda: seconds if next(counter) == 0 else 0
+# The head of the ranking (payouts.services.allocation): its statement's first filter.
+RANKING = "stage = 'approved'"
 
 
-def _in_thread(fn, errors):
+def _in_thread(fn, errors, pause=0.0):
     def run():
         try:
-            fn()
+            if pause:
+                wrapper = testhooks.pause_inside_statement(RANKING, pause)
+                with connection.execute_wrapper(wrapper):
+                    fn()
+            else:
+                fn()
         except Exception as exc:  # surfaced by the test
             errors.append(exc)
         finally:
@@ -59,7 +64,7 @@ def _scenario(campaign, tree):
     b = make_app(campaign, tree.a1, 30)
     x = make_app(campaign, tree.a1, 10, status=S.PENDING_CITY)
     errors = []
-    first = _in_thread(lambda: allocate(campaign.pk), errors)
+    first = _in_thread(lambda: allocate(campaign.pk), errors, pause=1.5)
     time.sleep(0.4)  # the first run has taken its snapshot and sleeps inside its statement
     Application.objects.filter(pk=x.pk).update(status=S.APPROVED, city_approved_at=timezone.now())
     others = [_in_thread(lambda: allocate(campaign.pk), errors) for _ in range(3)]
@@ -73,9 +78,8 @@ def _state(campaign):
     return dict(Application.objects.filter(campaign=campaign).values_list("pk", "status"))
 
 
-def test_concurrent_allocations_end_as_one_run(campaign, tree, reviewers, settings):
+def test_concurrent_allocations_end_as_one_run(campaign, tree, reviewers):
     _needs_postgres()
-    settings.PAYOUTS_ALLOCATION_TEST_DELAY = _first_call_sleeps(1.5)
     a, b, x = _scenario(campaign, tree)
     state = _state(campaign)
     assert (state[x.pk], state[a.pk], state[b.pk]) == (S.FUNDED, S.FUNDED, S.WAITLISTED)
@@ -88,10 +92,9 @@ def test_concurrent_allocations_end_as_one_run(campaign, tree, reviewers, settin
     assert AuditRecord.objects.filter(application=b, to_status=S.WAITLISTED).count() == 1
 
 
-def test_control_without_the_lock_the_race_overfills_the_quota(campaign, tree, settings):
+def test_control_without_the_lock_the_race_overfills_the_quota(campaign, tree, hooks):
     _needs_postgres()
-    settings.PAYOUTS_ALLOCATION_LOCK = False
-    settings.PAYOUTS_ALLOCATION_TEST_DELAY = _first_call_sleeps(1.5)
+    hooks.set(payouts_allocation_lock=False)
     a, b, x = _scenario(campaign, tree)
     funded = Application.objects.filter(campaign=campaign, status=S.FUNDED).count()
     assert funded > campaign.quota  # R2 broken: the stale first run wrote last

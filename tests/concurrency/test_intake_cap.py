@@ -2,8 +2,8 @@
 
 Each submission runs `intake.submit` in its own thread with its own database connection
 (Django opens one per thread), all released at the same moment. The control test switches the
-campaign lock off (settings.INTAKE_LOCKING = False) and widens the gap between the count and
-the insert (settings.INTAKE_RACE_DELAY), and shows that the cap is then overrun — so the
+campaign lock off (test hook `intake_locking`) and widens the gap between the count and
+the insert (`intake_race_delay`), and shows that the cap is then overrun — so the
 first test would fail if the lock stopped working.
 """
 
@@ -107,10 +107,10 @@ def test_retries_with_one_idempotency_key_in_parallel_return_the_same_applicatio
     assert Application.objects.count() == 1
 
 
-def test_control_without_the_lock_the_cap_is_overrun(tree, setup, settings):
+def test_control_without_the_lock_the_cap_is_overrun(tree, setup, hooks):
     """The same race as the first test, with the lock switched off: more than 50 get in."""
-    settings.INTAKE_LOCKING = False
-    settings.INTAKE_RACE_DELAY = 0.05  # a deterministic window between count and insert
+    # a deterministic window between count and insert
+    hooks.set(intake_locking=False, intake_race_delay=0.05)
     campaign = CampaignFactory(application_cap=50)
     members = [MemberFactory(union=tree.a1) for _ in range(200)]
     outcomes = run_parallel([submit_call(m, campaign, setup) for m in members])

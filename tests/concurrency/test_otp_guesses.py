@@ -1,7 +1,7 @@
 """Parallel guesses at one sign-in code (SPEC §12: logins are rate-limited): however many
 arrive at once, only MAX_VERIFY_ATTEMPTS of them are compared with the code — real parallel
 HTTP requests against a live server on PostgreSQL. The control case switches the atomic claim
-off (OTP_ATTEMPT_LOCKING, a test-only setting) and shows the guesses getting past the limit."""
+off (the test hook `otp_attempt_locking`) and shows the guesses getting past the limit."""
 
 import re
 import threading
@@ -51,11 +51,9 @@ def _guess_in_parallel(live_server, code):
     return answers
 
 
-def test_control_without_the_atomic_claim_parallel_guesses_get_past_the_limit(
-    live_server, settings
-):
-    settings.OTP_ATTEMPT_LOCKING = False
-    settings.OTP_RACE_DELAY = 0.2  # every guess reads the count before any writes it
+def test_control_without_the_atomic_claim_parallel_guesses_get_past_the_limit(live_server, hooks):
+    # every guess reads the count before any writes it
+    hooks.set(otp_attempt_locking=False, otp_race_delay=0.2)
     otp.request_code(PHONE, ip="10.0.0.1")
     code = re.search(r"\d{6}", LocmemBackend.outbox[-1][1]).group(0)
     answers = _guess_in_parallel(live_server, code)

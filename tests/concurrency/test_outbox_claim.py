@@ -54,7 +54,7 @@ def test_parallel_workers_send_once(row, slow_channel):
     assert len(slow_channel.sent) == 1
 
 
-def test_control_without_the_claim_lock_the_race_sends_twice(row, slow_channel, settings):
-    settings.NOTIFICATIONS_TEST_UNSAFE_CLAIM = True
+def test_control_without_the_claim_lock_the_race_sends_twice(row, slow_channel, hooks):
+    hooks.set(notification_claim_locking=False, notification_claim_delay=0.05)
     _race(row)
     assert len(slow_channel.sent) > 1  # the protection is what prevents duplicates

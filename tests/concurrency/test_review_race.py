@@ -1,7 +1,7 @@
 """Two reviewers decide the same application at the same moment (SPEC §6): exactly one wins,
 the other gets 409 `conflict` with the current status — real parallel HTTP requests against
-a live server on PostgreSQL. The control case switches the protection off (REVIEW_LOCKING, a
-test-only setting) and shows the silent overwrite it prevents."""
+a live server on PostgreSQL. The control case switches the protection off (the test hook
+`review_locking`) and shows the silent overwrite it prevents."""
 
 import threading
 
@@ -61,8 +61,8 @@ def _fire(live_server, app, tokens):
     return results
 
 
-def test_concurrent_approve_and_reject_one_wins_the_other_gets_409(live_server, settings, race):
-    settings.REVIEW_TEST_DELAY = 0.3  # both requests are inside the decision at once
+def test_concurrent_approve_and_reject_one_wins_the_other_gets_409(live_server, hooks, race):
+    hooks.set(review_delay=0.3)  # both requests are inside the decision at once
     app, tokens = race
     results = _fire(live_server, app, tokens)
     codes = sorted(code for code, _ in results.values())
@@ -77,10 +77,9 @@ def test_concurrent_approve_and_reject_one_wins_the_other_gets_409(live_server, 
 
 
 def test_control_without_the_protection_both_succeed_and_one_is_silently_overwritten(
-    live_server, settings, race
+    live_server, hooks, race
 ):
-    settings.REVIEW_TEST_DELAY = 0.3
-    settings.REVIEW_LOCKING = False
+    hooks.set(review_delay=0.3, review_locking=False)
     app, tokens = race
     results = _fire(live_server, app, tokens)
     assert [c for c, _ in results.values()] == [200, 200], results
