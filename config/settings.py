@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "reviews",
     "payouts",
     "notifications",
+    "sms",
 ]
 
 MIDDLEWARE = [
@@ -298,10 +299,16 @@ CAMPAIGN_CACHE_SECONDS = int(env("CAMPAIGN_CACHE_SECONDS", "5"))
 GC_THRESHOLD = tuple(int(n) for n in env("GC_THRESHOLD", "5000,20,20").split(",") if n.strip())
 
 # --- SMS, registry, WeChat ---------------------------------------------------------------
+# Every SMS is a registered template (sms/catalogue.py; codes entered in the admin).
 SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
-SMS_PROVIDER_URL = env("SMS_PROVIDER_URL")
+SMS_SIGN_NAME = env("SMS_SIGN_NAME", "求学圆梦")
+# SMS_BACKEND=provider: Aliyun SMS SendSms (or a gateway that speaks it), signed with the key.
+SMS_PROVIDER_URL = env("SMS_PROVIDER_URL", "https://dysmsapi.aliyuncs.com/")
+SMS_PROVIDER_KEY_ID = env("SMS_PROVIDER_KEY_ID")
 SMS_PROVIDER_KEY = env("SMS_PROVIDER_KEY")
+SMS_PROVIDER_REGION = env("SMS_PROVIDER_REGION", "cn-hangzhou")
+SMS_PROVIDER_TIMEOUT = float(env("SMS_PROVIDER_TIMEOUT", "5"))
 
 REGISTRY_URL = env("REGISTRY_URL", "http://127.0.0.1:8000/registry-sim")
 REGISTRY_USER = env("REGISTRY_USER", "demo")
@@ -327,6 +334,7 @@ DEMO_SEEDERS = [
     "unions.demo.seed",
     "subsidy.demo.seed",
     "simulators.registry.demo.seed",  # the simulator's records (outside production only)
+    "simulators.sms.demo.seed",  # template codes the SMS gateway simulator accepts
     "reviews.demo.seed",
     "payouts.demo.seed",
     "notifications.demo.seed",

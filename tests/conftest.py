@@ -45,9 +45,9 @@ def _test_defaults(settings, request, tmp_path):
     settings.CAMPAIGN_CACHE_SECONDS = 0  # and its own campaign
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.AXES_ENABLED = False
-    from subsidy.sms import LocmemBackend
+    from sms.backends import LocmemBackend
 
-    LocmemBackend.outbox.clear()
+    LocmemBackend.clear()
     real = request.node.get_closest_marker("real_celery") is not None
     old = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = not real

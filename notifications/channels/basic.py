@@ -1,4 +1,4 @@
-"""SMS (the sign-in codes' backends), e-mail, and the development channels."""
+"""SMS (templates through the `sms` app's backends), e-mail, and the development channels."""
 
 import logging
 from pathlib import Path
@@ -7,19 +7,46 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from notifications import conf
-from notifications.channels import BaseChannel, ChannelError
-from subsidy import sms
+from notifications.channels import (
+    AmbiguousDelivery,
+    BaseChannel,
+    ChannelError,
+    PermanentChannelError,
+)
+from sms import catalogue
+from sms.sending import (
+    AmbiguousSMSError,
+    PermanentSMSError,
+    SMSError,
+    build,
+    send_message,
+)
 
 log = logging.getLogger(__name__)
 
 
 class SMSChannel(BaseChannel):
+    """The row's `template_id` is the SMS template's key (sms.catalogue) and `data` its
+    parameters; the gateway gets the template as registered now, the outbox key as OutId."""
+
     name = "sms"
 
     def send(self, notification):
+        key = notification.template_id
+        if key not in catalogue.CATALOGUE:
+            raise PermanentChannelError("没有短信模板，短信平台不能发送自由文本")
         try:
-            return sms.send_sms(notification.recipient, notification.text) or ""
-        except sms.SMSError as exc:
+            message = build(
+                notification.recipient, key, notification.data or {}, out_id=str(notification.key)
+            )
+            return send_message(message) or ""
+        except ValueError as exc:  # parameters that do not fit the template
+            raise PermanentChannelError(f"短信参数不符合模板：{exc}") from exc
+        except PermanentSMSError as exc:
+            raise PermanentChannelError(str(exc)) from exc
+        except AmbiguousSMSError as exc:
+            raise AmbiguousDelivery(str(exc)) from exc
+        except SMSError as exc:
             raise ChannelError(str(exc)) from exc
 
 

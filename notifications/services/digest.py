@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from notifications.models import Channel, DeliveryStatus, Notification, NotificationKind
 from notifications.services.delivery import enqueue
-from notifications.services.messages import SIGNATURE
+from notifications.services.messages import sms_content
 from subsidy.models import PENDING_FOR_LEVEL, Application, Campaign
 from subsidy.models import ApplicationStatus as S
 from unions.models import ReviewerLevel, ReviewerProfile
@@ -40,14 +40,22 @@ def figures(campaign, now=None) -> dict:
     return out
 
 
-def digest_text(campaign, f) -> str:
+def digest_params(campaign, f) -> dict:
+    """The parameters of the `staff_digest` SMS template."""
     labels = dict(ReviewerLevel.choices)
     overdue = "，".join(f"{labels[lv]}{n}件" for lv, n in f["overdue"].items() if n) or "无"
-    return (
-        f"{SIGNATURE}{campaign.title}每日提醒：逾期未审核：{overdue}；"
-        f"学历校核超过{campaign.registry_sla_hours}小时未出结果：{f['registry_sla_breached']}件；"
-        f"发放失败：{f['payment_failed']}件；通知发送失败或待核实：{f['undelivered']}条。"
-    )
+    return {
+        "campaign": campaign.title,
+        "overdue": overdue,
+        "sla_hours": str(campaign.registry_sla_hours),
+        "sla_breached": str(f["registry_sla_breached"]),
+        "payment_failed": str(f["payment_failed"]),
+        "undelivered": str(f["undelivered"]),
+    }
+
+
+def digest_text(campaign, f) -> str:
+    return sms_content("staff_digest", digest_params(campaign, f))["text"]
 
 
 def has_news(f) -> bool:
@@ -66,16 +74,20 @@ def send_staff_digest(now=None) -> list[Notification]:
     f = figures(campaign, now)
     if not has_news(f):
         return []
-    text = digest_text(campaign, f)
+    sms = sms_content("staff_digest", digest_params(campaign, f))
     rows = []
     for r in ReviewerProfile.objects.filter(level=ReviewerLevel.CITY, active=True):
-        common = dict(kind=NotificationKind.STAFF_DIGEST, recipient_user_id=r.user_id, text=text)
+        common = dict(kind=NotificationKind.STAFF_DIGEST, recipient_user_id=r.user_id)
         if r.phone:
-            rows.append(Notification(channel=Channel.SMS, recipient=r.phone, **common))
+            rows.append(Notification(channel=Channel.SMS, recipient=r.phone, **common, **sms))
         if r.email:
             rows.append(
                 Notification(
-                    channel=Channel.EMAIL, recipient=r.email, subject="求学圆梦每日提醒", **common
+                    channel=Channel.EMAIL,
+                    recipient=r.email,
+                    subject="求学圆梦每日提醒",
+                    text=sms["text"],
+                    **common,
                 )
             )
     return enqueue(rows)

@@ -17,6 +17,8 @@ from notifications.models import (
     NotificationKind,
     WeChatBinding,
 )
+from sms.sending import build as sms_build
+from sms.sending import template as sms_template
 from subsidy.models import Application, Campaign
 from subsidy.models import ApplicationStatus as S
 from unions.models import Member, ReviewerLevel, ReviewerProfile, Union
@@ -64,12 +66,33 @@ def reason_of(application, target) -> str:
     return ""
 
 
+def applicant_sms(queue_number, target, reason, hotline) -> tuple[str, dict]:
+    """The SMS template (sms.catalogue) and parameters of an applicant's status message."""
+    params = {
+        "queue": str(queue_number),
+        "status": S(target).label,
+        "next_step": NEXT_STEP.get(target, ""),
+        "hotline": hotline or "-",
+    }
+    if reason:
+        return "applicant_status_reason", {**params, "reason": reason.rstrip("。")}
+    return "applicant_status", params
+
+
+def sms_content(key: str, params: dict, row=None) -> dict:
+    """An SMS outbox row's template_id (the template's key), data (its parameters, cleaned
+    and cut as the gateway takes them) and text (as the recipient reads it)."""
+    message = sms_build("", key, params, row=row)
+    return {"template_id": key, "data": message.params, "text": message.text}
+
+
 def applicant_text(application, target, reason="") -> str:
     hotline = hotline_for(application.union, application.campaign)
     return _applicant_text(application.queue_number, target, reason, hotline)
 
 
 def _applicant_text(queue_number, target, reason, hotline) -> str:
+    """The whole message, uncut: what staff read in the delivery log of a WeChat row."""
     label = S(target).label
     parts = [f"{SIGNATURE}您的学历教育补助申领（排队号{queue_number}）状态更新为：{label}。"]
     if reason:
@@ -140,6 +163,17 @@ def for_transition(
     if application.notify_opt_in:
         reason = reason or reason_of(application, target)
         channel, recipient, user = _applicant_route(application, bindings)
+        hotline = hotline_for(application.union, application.campaign)
+        if channel == Channel.WECHAT:
+            content = {
+                "template_id": conf.wechat_template_status(),
+                "data": wechat_data(target, reason),
+                "text": _applicant_text(application.queue_number, target, reason, hotline),
+            }
+        elif channel == Channel.SMS:
+            content = sms_content(*applicant_sms(application.queue_number, target, reason, hotline))
+        else:
+            content = {"text": _applicant_text(application.queue_number, target, reason, hotline)}
         rows.append(
             Notification(
                 kind=NotificationKind.APPLICANT_STATUS,
@@ -149,9 +183,7 @@ def for_transition(
                 application=application,
                 transition=f"{name}:{source}>{target}",
                 subject="申领进度通知",
-                text=applicant_text(application, target, reason),
-                template_id=conf.wechat_template_status() if channel == Channel.WECHAT else "",
-                data=wechat_data(target, reason) if channel == Channel.WECHAT else {},
+                **content,
             )
         )
     if target == S.PENDING_GRASSROOTS:
@@ -170,9 +202,13 @@ def grassroots_reviewers(union):
 
 def _grassroots_rows(application, name, source, target):
     deadline = timezone.localtime(application.campaign.grassroots_review_until)
-    text = (
-        f"{SIGNATURE}{application.union.name}有新的职工学历教育补助申领待审核"
-        f"（排队号{application.queue_number}），请于{deadline:%m月%d日%H:%M}前登录审核。"
+    content = sms_content(
+        "grassroots_new",
+        {
+            "union": application.union.name,
+            "queue": str(application.queue_number),
+            "deadline": f"{deadline:%m月%d日%H:%M}",
+        },
     )
     return [
         Notification(
@@ -183,7 +219,7 @@ def _grassroots_rows(application, name, source, target):
             application=application,
             transition=f"{name}:{source}>{target}",
             subject="待审核提醒",
-            text=text,
+            **content,
         )
         for r in grassroots_reviewers(application.union)
     ]
@@ -229,6 +265,7 @@ def for_moves(moves, reason="") -> list[tuple]:
     bindings = _bindings({a[6] for a in apps if a[6]})
     mode = conf.applicant_channel()
     status_template = conf.wechat_template_status()
+    sms_rows = {key: sms_template(key) for key in ("applicant_status", "applicant_status_reason")}
     now = timezone.now()
     rows = []
     for app_id, queue_number, opt_in, mobile, union_id, campaign_id, user_id in apps:
@@ -239,7 +276,22 @@ def for_moves(moves, reason="") -> list[tuple]:
         if key not in hotlines:
             hotlines[key] = hotline_for(unions[union_id], campaigns[campaign_id])
         channel, recipient = _route(mode, mobile, user_id, bindings)
-        wechat = channel == Channel.WECHAT
+        hotline = hotlines[key]
+        if channel == Channel.WECHAT:
+            content = {
+                "template_id": status_template,
+                "data": wechat_data(target, reason),
+                "text": _applicant_text(queue_number, target, reason, hotline),
+            }
+        elif channel == Channel.SMS:
+            sms_key, params = applicant_sms(queue_number, target, reason, hotline)
+            content = sms_content(sms_key, params, row=sms_rows[sms_key])
+        else:
+            content = {
+                "template_id": "",
+                "data": {},
+                "text": _applicant_text(queue_number, target, reason, hotline),
+            }
         rows.append(
             (
                 uuid.uuid4(),
@@ -250,9 +302,9 @@ def for_moves(moves, reason="") -> list[tuple]:
                 app_id,
                 f"{name}:{source}>{target}",
                 "申领进度通知",
-                _applicant_text(queue_number, target, reason, hotlines[key]),
-                status_template if wechat else "",
-                wechat_data(target, reason) if wechat else {},
+                content["text"],
+                content["template_id"],
+                content["data"],
                 DeliveryStatus.PENDING.value,
                 0,
                 now,

@@ -21,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 import testhooks
+from sms.sending import SMSError, send
 from subsidy.models import OneTimeCode
-from subsidy.sms import SMSError, send_sms
 from unions.models import Member, ReviewerProfile
 from unions.validators import clean_mobile
 
@@ -110,11 +110,7 @@ def request_code(phone: str, ip: str | None = None) -> int:
             expires_at=now + timedelta(seconds=OTP_TTL_SECONDS),
         )
     try:
-        send_sms(
-            phone,
-            f"【求学圆梦】您的登录验证码为 {code}，{OTP_TTL_SECONDS // 60} 分钟内有效。"
-            "如非本人操作，请忽略本短信。",
-        )
+        send(phone, "login_code", code=code)  # its text states OTP_TTL_SECONDS: 5 minutes
     except SMSError:
         # Nobody received this code: retire it, and give back the per-minute slot so the
         # applicant may ask again at once (the daily and per-IP counts keep it).

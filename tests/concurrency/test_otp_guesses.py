@@ -10,9 +10,9 @@ import httpx
 import pytest
 from django.conf import settings as django_settings
 
+from sms.backends import LocmemBackend
 from subsidy.models import OneTimeCode
 from subsidy.services import otp
-from subsidy.sms import LocmemBackend
 
 pytestmark = [
     pytest.mark.concurrency,

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.tasks import send_staff_digest
-from subsidy.sms import LocmemBackend
+from sms.backends import LocmemBackend
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db

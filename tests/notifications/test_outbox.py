@@ -9,8 +9,8 @@ from django.utils import timezone
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.services import delivery
 from notifications.tasks import deliver, sweep_outbox
+from sms.backends import LocmemBackend
 from subsidy.services.transitions import record_bulk_transitions
-from subsidy.sms import LocmemBackend
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db

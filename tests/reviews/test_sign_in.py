@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from subsidy.sms import LocmemBackend
+from sms.backends import LocmemBackend
 
 
 def _code():

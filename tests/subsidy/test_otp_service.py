@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sms.backends import LocmemBackend
 from subsidy.models import OneTimeCode
 from subsidy.services import otp
-from subsidy.sms import LocmemBackend
 from tests.factories import MemberFactory, ReviewerFactory
 
 
@@ -89,8 +89,8 @@ def test_grassroots_reviewer_phone_signs_in_as_the_reviewer(tree):
 
 
 class _DownBackend:
-    def send(self, phone, text):
-        from subsidy.sms import SMSError
+    def send(self, message):
+        from sms.backends import SMSError
 
         raise SMSError("gateway timeout")
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from sms.backends import LocmemBackend
 from subsidy.models import OneTimeCode
-from subsidy.sms import LocmemBackend
 from tests.factories import MemberFactory, ReviewerFactory
 
 
