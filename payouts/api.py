@@ -7,7 +7,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from payouts.services import allocation, publication, revocation
+from payouts.services import allocation, public_list, publication, revocation
 from payouts.services.errors import PayoutError, is_city_staff
 from subsidy.api.errors import ApiError
 from subsidy.models import Application, Campaign
@@ -108,24 +108,35 @@ def revoke(request, pk):
     )
 
 
+def _supplementary_item(row) -> dict:
+    return {k: row[k] for k in ("no", "name", "union", "district", "type", "listed_at", "ends_at")}
+
+
 @extend_schema(responses=OpenApiTypes.OBJECT)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def public_grantees(request, pk):
+    """The published list (masked) while its period runs, and under it the supplementary list
+    (补充公示): rows funded after publication, each inside its own period. After the main period
+    the main list is gone (`state: ended`, `results: []`) while a supplementary period still
+    runs; with neither, 410."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    state = publication.public_state(campaign)
+    state = public_list.public_state(campaign)
     if state == "not_published":
         raise ApiError("not_published", "本批次补助名单尚未公示", 404)
-    if state == "ended":
+    supplementary = [_supplementary_item(r) for r in public_list.supplementary_rows(campaign.pk)]
+    if state == "ended" and not supplementary:
         raise ApiError("publication_ended", "公示期已结束", 410)
-    rows = publication.grantee_rows(campaign.pk)
+    rows = public_list.grantee_rows(campaign.pk) if state == "open" else []
     return Response(
         {
             "campaign": campaign.pk,
             "title": campaign.title,
+            "state": state,
             "published_at": campaign.published_at,
             "publication_ends_at": campaign.publication_ends_at,
             "count": len(rows),
             "results": rows,
+            "supplementary": {"count": len(supplementary), "results": supplementary},
         }
     )

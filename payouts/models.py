@@ -197,3 +197,47 @@ class AccountCorrection(models.Model):
 
     def __str__(self):
         return f"{self.application_id} ****{self.old_last4} → ****{self.new_last4}"
+
+
+class SupplementaryListing(models.Model):
+    """补充公示 (R7, SPEC §8): an application funded after the main list was published — the
+    promotion that fills a place a revocation freed, or a late city approval given a free
+    place — is published on a supplementary list under the main one for its own period
+    (the campaign's publication length, from `listed_at`), and paid only after it ends."""
+
+    campaign = models.ForeignKey(
+        "subsidy.Campaign",
+        verbose_name="批次",
+        on_delete=models.PROTECT,
+        related_name="supplementary_listings",
+    )
+    application = models.OneToOneField(
+        "subsidy.Application",
+        verbose_name="申领",
+        on_delete=models.PROTECT,
+        related_name="supplementary_listing",
+    )
+    # The revoked grantee whose place this one takes (None for a late approval's free place).
+    replaces = models.ForeignKey(
+        "subsidy.Application",
+        verbose_name="递补的原获补助申领",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField("列入原因", max_length=200)
+    listed_at = models.DateTimeField("补充公示开始时间")
+    ends_at = models.DateTimeField("补充公示结束时间")
+
+    class Meta:
+        verbose_name = "补充公示"
+        verbose_name_plural = "补充公示"
+        ordering = ["campaign", "listed_at", "pk"]
+        indexes = [models.Index(fields=["campaign", "ends_at"], name="supplementary_period")]
+
+    def __str__(self):
+        return f"{self.campaign} 补充公示 {self.application_id}"
+
+    def is_open(self, now) -> bool:
+        return self.listed_at <= now < self.ends_at

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from payouts.models import PaymentBatch
-from payouts.services import allocation, payment, publication, revocation
+from payouts.services import allocation, payment, public_list, publication, revocation
 from payouts.services.dashboard import campaign_overview
 from payouts.services.errors import PayoutError, is_city_staff
 from payouts.services.ledger import load_dataset
@@ -140,6 +140,7 @@ def correct_account(request, pk):
             request.POST.get("account", ""),
             request.POST.get("branch", ""),
             request.POST.get("reason", ""),
+            confirm_unknown=request.POST.get("confirm_unknown_bin") == "on",
         ),
         lambda c: f"已更正银行账号（****{c.old_last4} → ****{c.new_last4}），可纳入下一发放批次",
     )
@@ -212,11 +213,12 @@ def public_campaign(request, pk):
 def _public(request, campaign):
     if campaign is None:
         raise Http404
-    state = publication.public_state(campaign)
-    ctx = {"campaign": campaign, "state": state}
+    state = public_list.public_state(campaign)
+    supplementary = public_list.supplementary_rows(campaign.pk) if campaign.is_published else []
+    ctx = {"campaign": campaign, "state": state, "supplementary": supplementary}
     status = 200
     if state == "open":
-        ctx["list_html"] = publication.cached_list_html(
+        ctx["list_html"] = public_list.cached_list_html(
             campaign.pk,
             lambda rows: render_to_string("payouts/_public_rows.html", {"rows": rows}),
         )

@@ -586,7 +586,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def waitlist(self, by=None, reason=""):
         pass
 
-    @transition(field=status, source=S.FUNDED, target=S.REVOKED, permission=can_act_city)
+    @transition(
+        field=status,
+        source=[S.FUNDED, S.PAYMENT_FAILED],
+        target=S.REVOKED,
+        permission=can_act_city,
+    )
     def revoke(self, by=None, reason=""):
         self.revoked_reason = reason
 

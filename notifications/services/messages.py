@@ -21,6 +21,7 @@ from sms.sending import build as sms_build
 from sms.sending import template as sms_template
 from subsidy.models import Application, Campaign
 from subsidy.models import ApplicationStatus as S
+from subsidy.services import places
 from unions.models import Member, ReviewerLevel, ReviewerProfile, Union
 
 SIGNATURE = "【求学圆梦】"
@@ -34,13 +35,16 @@ NEXT_STEP = {
     S.DISTRICT_REJECTED: "请按不通过原因修改后，在申领截止前重新提交申领。",
     S.PENDING_CITY: "正在等待市总工会审核。",
     S.CITY_REJECTED: "本批次申领已结束，不能再次提交。",
-    S.APPROVED: "市总工会审核已通过，补助名单确定后将另行通知。",
-    S.FUNDED: "您已列入拟获补助名单，名单公示后将发放补助。",
-    S.WAITLISTED: "补助名额已满，您已列入候补名单，如有名额将按顺序递补。",
+    S.APPROVED: "市总工会审核已通过，补助名单在各级审核结束后确定并公示，届时另行通知。",
+    S.FUNDED: "您已列入拟获补助名单，名单公示期满后发放补助。",
+    S.WAITLISTED: "补助名额已满，您已列入候补名单，如有名额空出将按排名递补。",
     S.REVOKED: "您的补助资格已被取消，如有疑问请致电咨询。",
     S.PAYMENT_FAILED: "补助发放失败，请联系所属工会核对银行账户信息。",
     S.PAID: "补助已发放至您登记的工商银行账户，请注意查收。",
 }
+
+# A waitlisted row while places are still free (places.WAITLIST_OPEN_LABEL): never "名额已满".
+WAITLIST_OPEN_NEXT_STEP = "名额正在分配，您暂列候补，将按排名递补，结果另行通知。"
 
 REJECTED = {S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED, S.CITY_REJECTED}
 
@@ -66,12 +70,12 @@ def reason_of(application, target) -> str:
     return ""
 
 
-def applicant_sms(queue_number, target, reason, hotline) -> tuple[str, dict]:
+def applicant_sms(queue_number, target, reason, hotline, full=None) -> tuple[str, dict]:
     """The SMS template (sms.catalogue) and parameters of an applicant's status message."""
     params = {
         "queue": str(queue_number),
-        "status": S(target).label,
-        "next_step": NEXT_STEP.get(target, ""),
+        "status": places.status_label(target, full),
+        "next_step": next_step(target, full),
         "hotline": hotline or "-",
     }
     if reason:
@@ -86,18 +90,29 @@ def sms_content(key: str, params: dict, row=None) -> dict:
     return {"template_id": key, "data": message.params, "text": message.text}
 
 
-def applicant_text(application, target, reason="") -> str:
+def applicant_text(application, target, reason="", full=None) -> str:
     hotline = hotline_for(application.union, application.campaign)
-    return _applicant_text(application.queue_number, target, reason, hotline)
+    return _applicant_text(application.queue_number, target, reason, hotline, full)
 
 
-def _applicant_text(queue_number, target, reason, hotline) -> str:
+def _full_for(target, campaign) -> bool | None:
+    """Whether the quota is really full — asked only for a move to the waitlist."""
+    return places.quota_full(campaign) if target == S.WAITLISTED else None
+
+
+def next_step(target, full=None) -> str:
+    if target == S.WAITLISTED and full is False:
+        return WAITLIST_OPEN_NEXT_STEP
+    return NEXT_STEP.get(target, "")
+
+
+def _applicant_text(queue_number, target, reason, hotline, full=None) -> str:
     """The whole message, uncut: what staff read in the delivery log of a WeChat row."""
-    label = S(target).label
+    label = places.status_label(target, full)
     parts = [f"{SIGNATURE}您的学历教育补助申领（排队号{queue_number}）状态更新为：{label}。"]
     if reason:
         parts.append(f"原因：{reason}。")
-    parts.append(f"下一步：{NEXT_STEP.get(target, '')}")
+    parts.append(f"下一步：{next_step(target, full)}")
     if hotline:
         parts.append(f"咨询电话：{hotline}。")
     return "".join(parts)
@@ -107,12 +122,12 @@ def _clip(text, n=20):
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def wechat_data(target, reason) -> dict:
+def wechat_data(target, reason, full=None) -> dict:
     """Subscribe-message data for the status template (字段：申领事项、当前状态、备注、时间)."""
-    note = reason or NEXT_STEP.get(target, "")
+    note = reason or next_step(target, full)
     return {
         "thing1": {"value": "学历教育补助申领"},
-        "phrase2": {"value": _clip(S(target).label, 5)},
+        "phrase2": {"value": _clip(places.status_label(target, full), 5)},
         "thing3": {"value": _clip(note)},
         "time4": {"value": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
     }
@@ -162,18 +177,20 @@ def for_transition(
     rows = []
     if application.notify_opt_in:
         reason = reason or reason_of(application, target)
+        full = _full_for(target, application.campaign)
         channel, recipient, user = _applicant_route(application, bindings)
         hotline = hotline_for(application.union, application.campaign)
+        queue = application.queue_number
         if channel == Channel.WECHAT:
             content = {
                 "template_id": conf.wechat_template_status(),
-                "data": wechat_data(target, reason),
-                "text": _applicant_text(application.queue_number, target, reason, hotline),
+                "data": wechat_data(target, reason, full),
+                "text": _applicant_text(queue, target, reason, hotline, full),
             }
         elif channel == Channel.SMS:
-            content = sms_content(*applicant_sms(application.queue_number, target, reason, hotline))
+            content = sms_content(*applicant_sms(queue, target, reason, hotline, full))
         else:
-            content = {"text": _applicant_text(application.queue_number, target, reason, hotline)}
+            content = {"text": _applicant_text(queue, target, reason, hotline, full)}
         rows.append(
             Notification(
                 kind=NotificationKind.APPLICANT_STATUS,
@@ -262,6 +279,8 @@ def for_moves(moves, reason="") -> list[tuple]:
     campaigns = Campaign.objects.in_bulk({a[5] for a in apps})
     unions = Union.objects.select_related("district").in_bulk({a[4] for a in apps})
     hotlines = {}
+    waitlisting = {a[5] for a in apps if by_id[a[0]][3] == S.WAITLISTED}
+    full = {cid: places.quota_full(campaigns[cid]) for cid in waitlisting}
     bindings = _bindings({a[6] for a in apps if a[6]})
     mode = conf.applicant_channel()
     status_template = conf.wechat_template_status()
@@ -277,20 +296,21 @@ def for_moves(moves, reason="") -> list[tuple]:
             hotlines[key] = hotline_for(unions[union_id], campaigns[campaign_id])
         channel, recipient = _route(mode, mobile, user_id, bindings)
         hotline = hotlines[key]
+        is_full = full.get(campaign_id) if target == S.WAITLISTED else None
         if channel == Channel.WECHAT:
             content = {
                 "template_id": status_template,
-                "data": wechat_data(target, reason),
-                "text": _applicant_text(queue_number, target, reason, hotline),
+                "data": wechat_data(target, reason, is_full),
+                "text": _applicant_text(queue_number, target, reason, hotline, is_full),
             }
         elif channel == Channel.SMS:
-            sms_key, params = applicant_sms(queue_number, target, reason, hotline)
+            sms_key, params = applicant_sms(queue_number, target, reason, hotline, is_full)
             content = sms_content(sms_key, params, row=sms_rows[sms_key])
         else:
             content = {
                 "template_id": "",
                 "data": {},
-                "text": _applicant_text(queue_number, target, reason, hotline),
+                "text": _applicant_text(queue_number, target, reason, hotline, is_full),
             }
         rows.append(
             (

@@ -11,11 +11,12 @@ campaign's payout lock (`locking.lock_campaign`), so two runs never interleave (
 concurrency). Only rows whose status really changes are written, audited and announced
 (through `subsidy.services.transitions.record_bulk_transitions`).
 
-After publication (R7) `funded` is frozen: allocation no longer funds or waitlists a funded or
-waitlisted row; it only ranks and waitlists applications city-approved after publication (city
-review normally ends before publication; should a late approval happen, the published list
-stays as published and the newcomer waits for a place that a revocation frees). Only
-`revocation.revoke` changes the funded list after publication.
+After publication (R7) `funded` is frozen: allocation never waitlists a funded row again. A late
+city approval (a deadline extended for one union, or a city override of an overdue row —
+publication after the city's deadline leaves such rows out, R8) is funded only into a free
+place, best-ranked first among it and the waitlist, and goes on the supplementary list
+(补充公示); without a free place it joins the waitlist, which is then truly "名额已满".
+`revocation.revoke` frees places after publication and promotes from the waitlist.
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from payouts.services.locking import lock_campaign
+from payouts.services.supplementary import list_supplementary
 from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
 from subsidy.services.transitions import record_bulk_transitions
 
@@ -50,11 +52,23 @@ WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'funded
   AND id NOT IN (SELECT id FROM head)
 """
 
-# After publication (R7): funded, paid and payment_failed keep their status; late approvals
-# join the waitlist, where promotion takes the best-ranked (`revocation.promote_next`).
+# After publication (R7): funded, paid and payment_failed keep their status. A place that is
+# free (fewer of them than the quota: fewer approved than places, or a revocation nobody was
+# waiting for) goes to the best-ranked of the waitlisted and the late approvals — the free
+# places are counted under the lock and passed in — and every other late approval joins the
+# waitlist. Whoever is funded now goes on the supplementary list (`supplementary`).
 _CHANGES_AFTER_PUBLICATION = f"""
+WITH head AS MATERIALIZED (
+    SELECT id, status FROM {TABLE}
+    WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'waitlisted')
+    ORDER BY submitted_at, city_approved_at, queue_number
+    LIMIT %s
+)
+SELECT id, status, 'funded' FROM head
+UNION ALL
 SELECT id, status, 'waitlisted' FROM {TABLE}
-WHERE campaign_id = %s AND stage = 'approved' AND status = 'approved' AND %s >= 0
+WHERE campaign_id = %s AND stage = 'approved' AND status = 'approved'
+  AND id NOT IN (SELECT id FROM head)
 """
 
 # PostgreSQL: the ranking and the write are ONE statement — the changes as a MATERIALIZED CTE
@@ -75,6 +89,7 @@ _SET_JOINS = (
 )
 
 TRANSITION_NAMES = {S.FUNDED: "fund", S.WAITLISTED: "waitlist"}
+LATE_PLACE_REASON = "名单公示后尚有名额，列入补充公示"
 
 
 @dataclass
@@ -98,7 +113,8 @@ def _run_ranking(campaign: Campaign) -> list[tuple[int, str, str]]:
     """Rank and write the changes in one set-based statement; return [(id, source, target)]
     of the rows whose status changed. The caller holds the lock."""
     published = campaign.is_published
-    params = [campaign.pk, 0] if published else [campaign.pk, campaign.quota, campaign.pk]
+    places = free_places(campaign) if published else campaign.quota
+    params = [campaign.pk, places, campaign.pk]
     changes = _changes_sql(published)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
@@ -125,6 +141,17 @@ def _run_ranking(campaign: Campaign) -> list[tuple[int, str, str]]:
         return [(pk, source, target) for pk, source, target in rows]
 
 
+def free_places(campaign: Campaign) -> int:
+    """Places not held by a funded, paid or failed-payment application (R2). Read under the
+    campaign lock."""
+    taken = (
+        Application.objects.in_status(S.FUNDED, S.PAID, S.PAYMENT_FAILED)
+        .filter(campaign=campaign)
+        .count()
+    )
+    return max(campaign.quota - taken, 0)
+
+
 def allocate(campaign: Campaign | int, actor=None, reason: str = "名额分配") -> AllocationResult:
     """Rank and (re)allocate one campaign now. Safe to run any number of times, from any
     number of workers at once: every run under the lock reaches the same state (R2, R3)."""
@@ -134,7 +161,15 @@ def allocate(campaign: Campaign | int, actor=None, reason: str = "名额分配")
         # Read the campaign after taking the lock: publication may just have committed.
         campaign = Campaign.objects.get(pk=campaign_id)
         moved = _run_ranking(campaign)
-        _audit_moved(moved, actor, reason)
+        if campaign.is_published:
+            funded = [m for m in moved if m[2] == S.FUNDED]
+            list_supplementary(campaign, [(pk, None, LATE_PLACE_REASON) for pk, _s, _t in funded])
+            _audit_moved(funded, actor, LATE_PLACE_REASON)
+            _audit_moved(
+                [m for m in moved if m[2] != S.FUNDED], actor, "补助名额已满，列入候补名单"
+            )
+        else:
+            _audit_moved(moved, actor, reason)
         counts = dict(
             Application.objects.in_status(S.FUNDED, S.WAITLISTED)
             .filter(campaign_id=campaign_id)

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from payouts.models import AccountCorrection, GrantLedger, PaymentBatch, PaymentItem, PaymentResult
@@ -39,12 +39,15 @@ FAILURE_WORDS = {"失败", "failure", "FAILURE", "Failure", "failed"}
 
 
 # --- which applications are due ------------------------------------------------------------
-def payable_applications(campaign: Campaign):
-    """Funded and never in a batch; or failed, with the account corrected after the failure."""
+def payable_applications(campaign: Campaign, now=None):
+    """Funded and never in a batch — a row of the supplementary list (补充公示) only once its own
+    period has ended; or failed, with the account corrected after the failure."""
+    now = now or timezone.now()
     funded = (
         Application.objects.in_status(S.FUNDED)
         .filter(campaign=campaign)
         .exclude(payment_items__result__in=[PaymentResult.PENDING, PaymentResult.SUCCESS])
+        .exclude(supplementary_listing__ends_at__gt=now)
     )
     failed_ids = []
     failed = (
@@ -68,6 +71,17 @@ def payable_applications(campaign: Campaign):
     )
 
 
+def supplementary_waiting(campaign: Campaign, now=None) -> dict | None:
+    """Funded rows of the supplementary list still inside their period: {count, ends_at} of
+    the next to end, or None."""
+    now = now or timezone.now()
+    qs = Application.objects.in_status(S.FUNDED).filter(
+        campaign=campaign, supplementary_listing__ends_at__gt=now
+    )
+    first = qs.aggregate(n=Count("pk"), ends=Min("supplementary_listing__ends_at"))
+    return {"count": first["n"], "ends_at": first["ends"]} if first["n"] else None
+
+
 def payment_open(campaign: Campaign, now=None) -> bool:
     now = now or timezone.now()
     return campaign.is_published and now >= campaign.publication_ends_at
@@ -88,11 +102,19 @@ def create_batch(campaign_id: int, by=None, now=None) -> PaymentBatch:
                 409,
             )
         apps = list(
-            payable_applications(campaign).only(
+            payable_applications(campaign, now).only(
                 "id", "name", "bank_account", "bank_branch", "queue_number"
             )
         )
         if not apps:
+            waiting = supplementary_waiting(campaign, now)
+            if waiting:
+                raise PayoutError(
+                    "supplementary_not_ended",
+                    f"补充公示中的 {waiting['count']} 人须待补充公示期结束（"
+                    f"{timezone.localtime(waiting['ends_at']):%Y-%m-%d %H:%M}）后才能发放",
+                    409,
+                )
             raise PayoutError("nothing_to_pay", "没有待发放的申领", 409)
         _refuse_shared_accounts(apps)
         number = (campaign.batches.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -408,42 +430,45 @@ def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
 
 
 # --- account correction --------------------------------------------------------------------
-def _luhn_ok(number: str) -> bool:
-    total = 0
-    for i, d in enumerate(reversed(number)):
-        n = int(d)
-        if i % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
-
-
-def correct_account(application: Application, by, account: str, branch: str, reason: str):
+def correct_account(
+    application: Application,
+    by,
+    account: str,
+    branch: str,
+    reason: str,
+    confirm_unknown: bool = False,
+):
     """City staff correct the bank account of a failed payment, so a later batch can pay it.
-    The change is kept (last four digits only) and appended to the audit chain."""
-    from reviews.services import audit
+    The new account passes the very rules of the application form and the API
+    (`subsidy.services.bank.check_account`: spaces and dashes dropped, full-width digits made
+    half-width, 16–19 digits, Luhn, an ICBC debit BIN; a number outside the known BINs only
+    when staff confirm it, and the application is then flagged as the form flags it). The
+    change is kept (last four digits only) and appended to the audit chain."""
+    from django.core.exceptions import ValidationError
 
-    account = normalise_input(account).replace(" ", "")
+    from reviews.services import audit
+    from subsidy.services.bank import check_account
+
     branch = normalise_input(branch)
     reason = scrub(normalise_input(reason))
     if not reason:
         raise PayoutError("reason_required", "请填写更正原因")
-    if any("\x00" in t or "\ufffd" in t for t in (branch, reason)):
+    if any("\x00" in t or "\ufffd" in t for t in (branch, reason, account or "")):
         raise PayoutError("text_garbled", "含有无法识别的字符，请删除后重新输入")
     if len(branch) > 100 or len(reason) > 200:
         raise PayoutError("text_too_long", "开户支行不超过 100 字，更正原因不超过 200 字")
-    if not (
-        account.isascii() and account.isdigit() and 16 <= len(account) <= 19 and _luhn_ok(account)
-    ):
-        raise PayoutError("bad_account", "银行账号应为 16–19 位数字且校验位正确，请核对")
+    try:
+        checked = check_account(account or "", confirm_unknown=confirm_unknown)
+    except ValidationError as exc:
+        raise PayoutError(exc.code or "bad_account", " ".join(exc.messages))
+    account = checked.account
     with transaction.atomic():
         app = Application.objects.select_for_update().get(pk=application.pk)
         if app.status != S.PAYMENT_FAILED:
             raise PayoutError("not_failed", "只有“发放失败”的申领可以更正银行账号", 409)
         old_last4, old_branch = app.bank_account_last4, app.bank_branch
         app.bank_account = account
+        app.bin_unknown = checked.bin_unknown
         if branch:
             app.bank_branch = branch
         app.save()
@@ -456,12 +481,13 @@ def correct_account(application: Application, by, account: str, branch: str, rea
             reason=reason[:200],
             by=by,
         )
+        unknown = "（卡号不在工商银行卡BIN表内，已确认）" if checked.bin_unknown else ""
         audit.append(
             app,
             "correct_account",
             app.status,
             app.status,
             actor=by,
-            reason=f"更正银行账号 ****{old_last4} → ****{account[-4:]}：{reason}"[:500],
+            reason=f"更正银行账号 ****{old_last4} → ****{account[-4:]}{unknown}：{reason}"[:500],
         )
     return correction

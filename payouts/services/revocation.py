@@ -11,16 +11,19 @@ from django_fsm import has_transition_perm
 from payouts.models import PaymentItem, PaymentResult
 from payouts.services.errors import PayoutError
 from payouts.services.locking import lock_campaign
-from payouts.services.publication import invalidate_public_list
-from subsidy.models import Application, ApplicationStatus
+from payouts.services.public_list import invalidate_public_list
+from payouts.services.supplementary import list_supplementary
+from subsidy.models import RANK_ORDER, Application, ApplicationStatus
 from unions.pii import scrub
 
 S = ApplicationStatus
-RANK_ORDER = ("submitted_at", "city_approved_at", "queue_number")
+PROMOTION_REASON = "递补：有获补助人员被取消资格，列入补充公示"
 
 
 def revoke(application: Application, by, reason: str):
-    """Revoke a funded application with a reason; return the promoted application or None."""
+    """Revoke a funded application, or one whose payment failed, with a reason (R7): the place
+    it held is freed and the best-ranked waitlisted application promoted. Return the promoted
+    application or None."""
     reason = scrub((reason or "").strip())  # stored, exported and sent: numbers masked
     if not reason:
         raise PayoutError("reason_required", "请填写取消补助资格的原因")
@@ -35,21 +38,22 @@ def revoke(application: Application, by, reason: str):
             .select_related("campaign")
             .get(pk=application.pk)
         )
-        if app.status != S.FUNDED:
-            raise PayoutError("not_funded", "只有“拟获补助”的申领可以取消补助资格", 409)
+        if app.status not in (S.FUNDED, S.PAYMENT_FAILED):
+            raise PayoutError("not_funded", "只有“拟获补助”或“发放失败”的申领可以取消补助资格", 409)
         if not has_transition_perm(app.revoke, by):
             raise PayoutError("permission_denied", "只有市总工会工作人员可以取消补助资格", 403)
         if PaymentItem.objects.filter(application=app, result=PaymentResult.PENDING).exists():
             raise PayoutError("in_payment", "该申领已在发放批次中，待银行回盘后再处理", 409)
         app.revoke(by=by, reason=reason)
         app.save()
-        promoted = promote_next(app.campaign, by)
+        promoted = promote_next(app.campaign, by, replaces=app)
         transaction.on_commit(lambda: invalidate_public_list(app.campaign_id))
     return promoted
 
 
-def promote_next(campaign, by=None):
-    """Fund the best-ranked waitlisted application if a place is free. Caller holds the lock."""
+def promote_next(campaign, by=None, replaces=None):
+    """Fund the best-ranked waitlisted application if a place is free; after publication it
+    goes on the supplementary list (补充公示) with its own period. Caller holds the lock."""
     taken = (
         Application.objects.in_status(S.FUNDED, S.PAID, S.PAYMENT_FAILED)
         .filter(campaign=campaign)
@@ -66,6 +70,11 @@ def promote_next(campaign, by=None):
     )
     if nxt is None:
         return None
-    nxt.fund(by=by, reason="递补：有获补助人员被取消资格")
+    published = campaign.is_published
+    nxt.fund(by=by, reason=PROMOTION_REASON if published else "递补：有获补助人员被取消资格")
     nxt.save()
+    if published:
+        list_supplementary(
+            campaign, [(nxt.pk, replaces.pk if replaces else None, "递补：有获补助人员被取消资格")]
+        )
     return nxt

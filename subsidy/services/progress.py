@@ -20,6 +20,7 @@ from subsidy.models import (
     ApplicationType,
     Campaign,
 )
+from subsidy.services import places
 from unions.models import ReviewerLevel
 
 S = ApplicationStatus
@@ -30,10 +31,11 @@ LEVEL_LABELS = {**dict(ReviewerLevel.choices), "": "系统", "system": "系统"}
 
 
 def status_label(code: str) -> str:
-    try:
-        return ApplicationStatus(code).label
-    except ValueError:
-        return code
+    """A status as a timeline event: true whenever it happened (so a waitlisted event says
+    "列入候补名单", not whether the quota was full — the current status says that)."""
+    if code == S.WAITLISTED:
+        return places.WAITLIST_EVENT_LABEL
+    return places.status_label(code)
 
 
 def queue_position(app: Application) -> int | None:
@@ -125,7 +127,7 @@ def describe(app: Application) -> dict:
         "campaign": {"id": app.campaign_id, "year": app.campaign.year, "title": app.campaign.title},
         "attempt": app.attempt,
         "status": app.status,
-        "status_label": status_label(app.status),
+        "status_label": places.label_for(app),
         "kind": app.kind,
         "kind_label": ApplicationType(app.kind).label,
         "number_label": app.number_label,

@@ -1,5 +1,6 @@
-"""e2e (Chromium): city staff allocate, publish, the public sees the masked list, and after the
-publication period a payment batch is created and its XLSX downloaded (and logged)."""
+"""e2e (Chromium): city staff allocate, try to publish while review is in progress and read why
+(R8), publish once the city's deadline has passed, the public sees the masked list, and after
+the publication period a payment batch is created and its XLSX downloaded (and logged)."""
 
 import os
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from payouts.models import PaymentFileDownload
-from subsidy.models import Application, Campaign
+from subsidy.models import Application, ApplicationStatus, Campaign
 from tests.payouts.conftest import luhn_account, make_app
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
@@ -49,6 +50,8 @@ def test_city_staff_allocate_publish_public_list_and_batch(
     for minute, name in zip((10, 20, 30), names, strict=True):
         app = make_app(campaign, tree.a1, minute, bank_account=luhn_account(minute))
         Application.objects.filter(pk=app.pk).update(name=name)
+    # still waiting at a grassroots union (intake has closed by itself: quota reached, R4)
+    make_app(campaign, tree.a2, 40, status=ApplicationStatus.PENDING_GRASSROOTS)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     _login(context, live_server, reviewers.city.user)
@@ -61,6 +64,24 @@ def test_city_staff_allocate_publish_public_list_and_batch(
     assert page.inner_text("#waitlist-length") == "1"
     page.screenshot(path=str(SHOTS / "payouts_allocated.png"), full_page=True)
 
+    # too early: one row at grassroots → refused, and the page says why
+    readiness = page.inner_text("#publish-readiness")
+    assert "暂不能公示" in readiness and "待基层工会审核 1 件" in readiness
+    page.click("#btn-publish")
+    page.wait_for_selector("text=审核尚未结束，暂不能公示")
+    flash = page.inner_text("main")
+    assert "待基层工会审核 1 件" in flash and "申领通道仍开放" not in flash
+    page.screenshot(path=str(SHOTS / "payouts_publish_refused.png"), full_page=True)
+    campaign.refresh_from_db()
+    assert campaign.published_at is None
+
+    # the city's review deadline passes: the pending row stays out, the list can be published
+    Campaign.objects.filter(pk=campaign.pk).update(
+        closes_at=timezone.now() - timedelta(days=3),
+        city_review_until=timezone.now() - timedelta(minutes=1),
+    )
+    page.reload()
+    assert "不列入本次名单" in page.inner_text("#publish-readiness")
     page.click("#btn-publish")
     page.wait_for_selector("text=名单已公示")
     assert "公示中" in page.inner_text("#public-state")

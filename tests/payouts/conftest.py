@@ -55,6 +55,16 @@ def city_api(city_user):
     return c
 
 
+def end_intake(campaign):
+    """The application window has ended (R8: the list can be determined once nothing is
+    pending either). Review windows stay open."""
+    from subsidy.models import Campaign
+
+    Campaign.objects.filter(pk=campaign.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    campaign.refresh_from_db()
+    return campaign
+
+
 def statuses(campaign):
     return dict(campaign.applications.values_list("pk", "status"))
 

@@ -10,7 +10,7 @@ from payouts.services.allocation import allocate, ranking_order
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus
 from subsidy.signals import applications_transitioned
-from tests.payouts.conftest import make_app, statuses
+from tests.payouts.conftest import end_intake, make_app, statuses
 
 S = ApplicationStatus
 pytestmark = pytest.mark.django_db
@@ -129,6 +129,7 @@ def test_after_publication_funded_is_frozen_and_late_approvals_wait(small_campai
 
     apps = [make_app(small_campaign, tree.a1, m) for m in (10, 20, 30, 40)]
     allocate(small_campaign)
+    end_intake(small_campaign)
     publish(small_campaign.pk)
     late = make_app(small_campaign, tree.a1, 1)  # earliest submission, approved after 公示
     allocate(small_campaign)

@@ -1,6 +1,7 @@
 """Property-based test (hypothesis) of the allocation rules over random event sequences:
 submissions, rejections at every level, resubmissions, city approvals in any order,
-revocations, publication, payment and a second campaign. After every step:
+revocations, intake closing, the city's deadline passing, publication (refused exactly while
+R8 says so), payment and a second campaign. After every step:
 
 - funded ≤ quota (R2);
 - funded = the first `quota` by rank among the city-approved, non-revoked (R3, R7);
@@ -11,6 +12,7 @@ revocations, publication, payment and a second campaign. After every step:
 """
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -25,6 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from payouts.services.publication import readiness
 from subsidy.models import RETRYABLE_STATUSES, Application, ApplicationStatus, Campaign
 from tests.factories import CampaignFactory, MemberFactory
 from tests.payouts import events
@@ -134,8 +137,28 @@ def test_allocation_rules_hold_after_every_event(tree, reviewers):
                 events.revoke(funded[i % len(funded)], actors)
 
         @rule()
+        def close_intake(self):
+            Campaign.objects.filter(pk=self.campaign.pk).update(intake_closed_manually=True)
+
+        @rule()
+        def city_deadline_passes(self):
+            Campaign.objects.filter(pk=self.campaign.pk).update(
+                city_review_until=timezone.now() - timedelta(minutes=1)
+            )
+
+        @rule()
+        def city_deadline_passes_then_publish(self):
+            """The usual end of the calendar: review is over, the list is determined."""
+            self.city_deadline_passes()
+            self.publish()
+
+        @rule()
         def publish(self):
-            events.publish(self.campaign, actors)
+            ready = readiness(self.campaign)
+            result = events.publish(self.campaign, actors)
+            # R8: refused exactly while intake is open or a row is pending, before the city's
+            # deadline
+            assert (result == "review_in_progress") == ready.blocked, (result, ready)
 
         @rule()
         def pay_and_open_next_campaign(self):

@@ -13,7 +13,7 @@ from payouts.services import payment
 from payouts.services.allocation import allocate
 from payouts.services.publication import publish
 from subsidy.models import Campaign
-from tests.payouts.conftest import luhn_account, make_app
+from tests.payouts.conftest import end_intake, luhn_account, make_app
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ def payable(small_campaign, tree):
     """One funded applicant, published, the publication period over."""
     make_app(small_campaign, tree.a1, 10, bank_account=luhn_account(10))
     allocate(small_campaign)
+    end_intake(small_campaign)
     publish(small_campaign.pk)
     Campaign.objects.filter(pk=small_campaign.pk).update(
         published_at=timezone.now() - timedelta(days=small_campaign.publication_days, hours=1)

@@ -12,7 +12,7 @@ from payouts.services.publication import publish
 from payouts.services.revocation import revoke
 from reviews.models import AuditRecord
 from subsidy.models import Application, ApplicationStatus, Campaign
-from tests.payouts.conftest import make_app, statuses
+from tests.payouts.conftest import end_intake, make_app, statuses
 from unions.pii import mask_name
 
 S = ApplicationStatus
@@ -45,6 +45,7 @@ def published(small_campaign, tree):
     Application.objects.filter(pk=apps[1].pk).update(name="张明")
     Application.objects.filter(pk=apps[2].pk).update(name="李小龙", union=tree.b1)
     allocate(small_campaign)
+    end_intake(small_campaign)
     publish(small_campaign.pk)
     small_campaign.refresh_from_db()
     return small_campaign, apps
@@ -59,6 +60,7 @@ def test_publish_sets_published_at_and_refuses_twice(published):
 
 
 def test_publish_with_nothing_funded_is_refused(small_campaign):
+    end_intake(small_campaign)
     with pytest.raises(PayoutError) as exc:
         publish(small_campaign.pk)
     assert exc.value.code == "nothing_to_publish"
@@ -120,7 +122,9 @@ def test_public_list_is_cached_and_revocation_invalidates_it(
         revoke(Application.objects.get(pk=apps[1].pk), city_user, "提供虚假材料")
     html = client.get(url).content.decode()
     assert "张*" not in html  # revoked grantee gone
-    assert html.count("<tr>") == 1 + 3  # header + 3 grantees (the 4th promoted)
+    # main list: header + 2 grantees; the 4th, promoted, on the supplementary list under it
+    main, supplementary = html.split('id="supplementary"')
+    assert main.count("<tr>") == 1 + 2 and supplementary.count("<tr>") == 1 + 1
 
 
 def test_a_revocation_reason_keeps_id_and_card_numbers_masked(published, city_user):
@@ -192,6 +196,7 @@ def test_revoke_api_scope(published, reviewers):
 
 def test_publish_api_and_button(small_campaign, tree, city_api, city_client, reviewers):
     make_app(small_campaign, tree.a1, 1)
+    end_intake(small_campaign)
     other = APIClient()
     other.force_authenticate(reviewers.grassroots_a.user)
     assert other.post(f"/api/v1/campaigns/{small_campaign.pk}/publish/").status_code == 403

@@ -273,7 +273,7 @@ def run(report):
     Campaign.objects.filter(pk=campaign.pk).update(published_at=timezone.now())
     client = Client()
     url = f"/public/campaigns/{campaign.pk}/"
-    from payouts.services.publication import invalidate_public_list
+    from payouts.services.public_list import invalidate_public_list
 
     n_uncached, n_cached = 15, 300
     t = time.perf_counter()
