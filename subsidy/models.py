@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from subsidy.conflicts import own_member_ids
 from unions.models import Member, ReviewerLevel, Union
 from unions.pii import EncryptedCharField, mask_account, mask_id_number
 
@@ -254,8 +255,10 @@ class ApplicationQuerySet(models.QuerySet):
         view goes through here. Reviewers with the review permission see: grassroots their
         managed unions, district and industry reviewers their subtrees, city staff everything;
         nobody sees applications still in or failed at the registry check, and no reviewer
-        sees their own application (they may be members too). A superuser without a reviewer
-        profile (ops) sees everything. Applicants are scoped by `of_user`, not here."""
+        sees their own application — same member, same ID number or same mobile
+        (`subsidy.conflicts`), whether or not their login was ever linked to it. A superuser
+        without a reviewer profile (ops) sees everything but applications of members linked
+        to that login. Applicants are scoped by `of_user`, not here."""
         if user is None or not user.is_authenticated:
             return self.none()
         reviewer = getattr(user, "reviewer", None)
@@ -265,9 +268,11 @@ class ApplicationQuerySet(models.QuerySet):
             # A positive list of whole stages, not NOT IN: PostgreSQL can then answer the
             # per-stage counts from the (campaign, union, stage) index alone.
             qs = self.in_status(*[s for s in S.values if s not in HIDDEN_FROM_REVIEWERS])
-            own = Member.objects.filter(user=user).values_list("id_hmac", flat=True).first()
+            # Conflict of interest by identity, not by link (SPEC §2): the person's own
+            # applications, recognised by member record, ID number or mobile.
+            own = own_member_ids(user)
             if own:
-                qs = qs.exclude(id_hmac=own)
+                qs = qs.exclude(member_id__in=sorted(own))
             if reviewer.is_city:
                 return qs
             managed = list(reviewer.managed_unions.all())
@@ -281,7 +286,8 @@ class ApplicationQuerySet(models.QuerySet):
             subtree = Union.objects.subtree_of(managed).values_list("pk", flat=True)
             return qs.filter(union_id__in=list(subtree))
         if user.is_superuser and user.is_active:
-            return self
+            own = own_member_ids(user)
+            return self.exclude(member_id__in=sorted(own)) if own else self
         return self.none()
 
     def of_user(self, user):

@@ -18,7 +18,7 @@ from unions.models import (
     TransferRequest,
     Union,
 )
-from unions.pii import blind_index, mask_phone
+from unions.pii import blind_index, mask_id_number, mask_phone
 from unions.resources import RosterResource
 from unions.services import membership
 from unions.validators import clean_id_number, clean_mobile, normalise_input
@@ -262,6 +262,43 @@ class MembershipEventAdmin(admin.ModelAdmin):
         return False
 
 
+class ReviewerProfileForm(forms.ModelForm):
+    class Meta:
+        model = ReviewerProfile
+        fields = (
+            "user",
+            "name",
+            "phone",
+            "email",
+            "affiliation",
+            "level",
+            "managed_unions",
+            "member",
+            "id_number",
+            "can_review",
+            "can_manage_reviewers",
+            "active",
+            "created_by",
+        )
+        widgets = {"id_number": forms.TextInput(attrs={"autocomplete": "off"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Write-only: the stored number is never sent back to the page, only its mask.
+        current = self.instance.id_number if self.instance.pk else ""
+        self.initial["id_number"] = ""
+        field = self.fields["id_number"]
+        field.help_text = (
+            f"当前：{mask_id_number(current)}（留空则不变）" if current else "用于回避本人的申领"
+        )
+
+    def clean_id_number(self):
+        value = self.cleaned_data.get("id_number") or ""
+        if not value.strip():
+            return self.instance.id_number if self.instance.pk else ""
+        return clean_id_number(value)
+
+
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(ImportExportModelAdmin):
     """Reviewer accounts; the roster of attachment 4 is imported here (dry run, then
@@ -281,12 +318,22 @@ class ReviewerProfileAdmin(ImportExportModelAdmin):
     )
     list_filter = ("level", "active", "can_review", "can_manage_reviewers")
     search_fields = ("name", "phone", "email", "managed_unions__name")
+    form = ReviewerProfileForm
     filter_horizontal = ("managed_unions",)
-    raw_id_fields = ("user", "created_by")
+    raw_id_fields = ("user", "created_by", "member")
 
     @admin.display(description="手机号码")
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        """The dry run and the confirmation both say which accounts are linked to their
+        member record (conflict of interest, SPEC §2)."""
+        result = super().process_dataset(dataset, form, request, **kwargs)
+        if not result.has_errors() and not result.has_validation_errors():
+            for number, message in getattr(result, "links", []):
+                messages.info(request, f"第 {number} 行：{message}")
+        return result
 
     @admin.display(description="管理的工会")
     def unions(self, obj):

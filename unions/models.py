@@ -353,6 +353,23 @@ class ReviewerProfile(models.Model):
     managed_unions = models.ManyToManyField(
         Union, verbose_name="管理的工会", related_name="reviewers", blank=True
     )
+    # Who the reviewer is as a person, so they never see their own application (SPEC §2
+    # "conflict of interest"): the member record they were linked to (by the roster import,
+    # the reviewer form or migration 0004, when the mobile or ID number matched), and the ID
+    # number given for the account, kept as ciphertext and as a blind index.
+    member = models.ForeignKey(
+        Member,
+        verbose_name="本人会员记录",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewer_accounts",
+        help_text="审核员本人的会员记录：本人的申领对其不可见",
+    )
+    id_number = EncryptedCharField("身份证号码", blank=True, default="")
+    id_hmac = models.CharField(
+        "身份证号索引", max_length=64, blank=True, default="", editable=False, db_index=True
+    )
     can_review = models.BooleanField("审核权限", default=True)
     can_manage_reviewers = models.BooleanField("管理审核员权限", default=False)
     active = models.BooleanField("启用", default=True)
@@ -378,6 +395,12 @@ class ReviewerProfile(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.get_level_display()}）"
+
+    def save(self, *args, **kwargs):
+        self.id_hmac = blind_index(self.id_number) if self.id_number else ""
+        if kwargs.get("update_fields") is not None and "id_number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "id_hmac"}
+        super().save(*args, **kwargs)
 
     @property
     def is_city(self) -> bool:

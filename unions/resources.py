@@ -1,9 +1,11 @@
 """Roster import (notice attachment 4: 基层工会管理员账号汇总表) through django-import-export.
 
-Columns: 序号, 姓名, 手机号, 邮箱, 所属工会, 审核工会名称. Each row creates or updates a login
-(username = the e-mail, no usable password: the admin sets one through the password-reset
-flow) and its ReviewerProfile, whose level follows the 审核工会's level and which manages
-that union. The 审核工会名称 must match a union registered on the platform exactly. A file with
+Columns: 序号, 姓名, 手机号, 邮箱, 所属工会, 审核工会名称, and optionally 身份证号码. Each row
+creates or updates a login (username = the e-mail, no usable password: the admin sets one
+through the password-reset flow) and its ReviewerProfile, whose level follows the 审核工会's
+level and which manages that union. When the row's mobile or ID number is a member's, the
+account is linked to that member record (conflict of interest, SPEC §2: the person never sees
+their own application) and the report says so, row by row (`links`). The 审核工会名称 must match a union registered on the platform exactly. A file with
 any bad row saves nothing: rows are validated one by one and reported with the field named,
 and the whole import runs in one transaction that is rolled back on any error.
 """
@@ -15,10 +17,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from import_export import fields, resources
 
-from unions.models import ReviewerLevel, ReviewerProfile, Union, UnionLevel
-from unions.validators import clean_mobile, normalise_input
+from unions.models import Member, ReviewerLevel, ReviewerProfile, Union, UnionLevel
+from unions.pii import blind_index, mask_phone
+from unions.validators import clean_id_number, clean_mobile, normalise_input
 
 COLUMNS = ("序号", "姓名", "手机号", "邮箱", "所属工会", "审核工会名称")
+OPTIONAL_COLUMNS = ("身份证号码",)
 
 LEVEL_OF_UNION = {
     UnionLevel.CITY: ReviewerLevel.CITY,
@@ -32,7 +36,9 @@ def _canonical_header(value) -> str:
     """'审核工会名称\n(注意:必须名称与粤工惠上登记的一致)' → '审核工会名称'."""
     text = normalise_input(str(value or ""))
     text = re.split(r"[（(<\n]", text, maxsplit=1)[0].strip()
-    for column in COLUMNS:
+    if text == "身份证号":
+        return "身份证号码"
+    for column in COLUMNS + OPTIONAL_COLUMNS:
         if text.startswith(column):
             return column
     return text
@@ -122,6 +128,7 @@ class RosterResource(resources.ModelResource):
             )
         self._emails_in_file = {}
         self._phones_in_file = {}
+        self.links = []  # (row number, message): accounts linked to their member record
 
     def get_instance(self, instance_loader, row):
         email = _cell(row, "邮箱").lower()
@@ -166,9 +173,18 @@ class RosterResource(resources.ModelResource):
             seen = self._phones_in_file.get(phone)
             if other is not None or (seen and seen != email):
                 errors["手机号"] = f"手机号：{phone} 已被其他审核员使用"
+        id_number = _cell(row, "身份证号码")
+        if id_number:
+            try:
+                id_number = clean_id_number(id_number)
+            except ValidationError as exc:
+                errors["身份证号码"] = f"身份证号码：{exc.messages[0]}"
         if errors:
             raise ValidationError(errors)
         self._phones_in_file[phone] = email
+        if id_number:
+            instance.id_number = id_number
+        self._link_member(instance, phone, id_number, kwargs.get("row_number"))
         instance.name, instance.phone, instance.email = name, phone, email
         instance.affiliation = affiliation
         level = LEVEL_OF_UNION[union.level]
@@ -180,6 +196,42 @@ class RosterResource(resources.ModelResource):
         instance.can_manage_reviewers = True
         instance.active = True
         instance._roster_union = union
+
+    def _link_member(self, instance, phone, id_number, number):
+        """Link the account to the member who is the same person (same ID number, else the
+        same mobile), and note it for the report."""
+        by_id = Member.objects.filter(id_hmac=blind_index(id_number)).first() if id_number else None
+        by_phone = Member.objects.filter(mobile=phone).first() if phone else None
+        member = by_id or by_phone
+        if member is None:
+            return
+        reasons = [
+            label
+            for label, found in (("身份证号码", by_id), ("手机号", by_phone))
+            if found is not None and found.pk == member.pk
+        ]
+        if instance.member_id != member.pk:
+            instance.member = member
+            self.links.append(
+                (
+                    number,
+                    f"{member.name}（{mask_phone(member.mobile)}）："
+                    f"{'、'.join(reasons)}与会员记录一致，关联为本人会员记录"
+                    "（本人的申领对该审核账号不可见）",
+                )
+            )
+        if by_phone is not None and by_id is not None and by_phone.pk != by_id.pk:
+            self.links.append(
+                (
+                    number,
+                    f"手机号 {mask_phone(phone)} 属于另一会员（{by_phone.name}），"
+                    "该会员的申领对此账号同样不可见，请核对",
+                )
+            )
+
+    def after_import(self, dataset, result, **kwargs):
+        result.links = list(getattr(self, "links", []))
+        super().after_import(dataset, result, **kwargs)
 
     def before_save_instance(self, instance, row, **kwargs):
         if instance.user_id is None:

@@ -15,6 +15,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from notifications import conf
+from subsidy.conflicts import own_member_ids
 from subsidy.models import (
     CITY_APPROVED_STATUSES,
     PENDING_FOR_LEVEL,
@@ -31,6 +32,11 @@ NO_DISTRICT = "市总工会直属"
 
 def scope_key(user) -> str:
     """A cache key part naming the user's scope (not the user: same scope, same figures)."""
+    base = _scope(user)
+    return base if base == "none" else base + _own_part(user)
+
+
+def _scope(user) -> str:
     reviewer = getattr(user, "reviewer", None)
     if reviewer is not None and reviewer.active:
         if not (reviewer.can_review and user.is_active):
@@ -44,6 +50,14 @@ def scope_key(user) -> str:
     return "none"
 
 
+def _own_part(user) -> str:
+    """The scope without the person's own applications (conflict of interest, SPEC §2) is
+    another scope: a reviewer who applied never reads figures that count their own row, nor
+    shares theirs with the scope's other reviewers."""
+    own = own_member_ids(user)
+    return ":without-" + "-".join(map(str, sorted(own))) if own else ""
+
+
 def may_view(user) -> bool:
     if not user.is_authenticated:
         return False
@@ -52,7 +66,7 @@ def may_view(user) -> bool:
 
 
 def is_whole_city(user) -> bool:
-    return scope_key(user) in {"city", "all"}
+    return _scope(user) in {"city", "all"}
 
 
 def cache_key(campaign_id, user) -> str:

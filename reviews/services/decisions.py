@@ -21,6 +21,7 @@ from django_fsm import ConcurrentTransition, has_transition_perm
 
 import testhooks
 from reviews.models import OpenedApplication
+from subsidy.conflicts import is_own_application
 from subsidy.models import PENDING_FOR_LEVEL, Application, ApplicationStatus
 from unions.models import ReviewerLevel
 from unions.pii import scrub
@@ -156,7 +157,9 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
             if locking:
                 qs = qs.select_for_update(of=("self",))
             app = qs.filter(pk=application_id).first()
-            if app is None:
+            if app is None or is_own_application(user, app):
+                # The one door already hides a reviewer's own application; asked again here
+                # on the locked row, so no route around the door can decide it (SPEC §2).
                 raise NotInScope()
             _check_input(level, action, reason, bool(confirm_employed))
             _check_state(app, level, expected_status)

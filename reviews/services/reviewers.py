@@ -88,6 +88,8 @@ def add_reviewer(manager_user, *, name, phone, can_review, can_manage_reviewers,
     profile.can_review = bool(can_review)
     profile.can_manage_reviewers = bool(can_manage_reviewers)
     profile.active = True
+    if member is not None:
+        profile.member = member  # the same person: their own application stays hidden
     profile.created_by = manager_user
     profile.save()
     profile.managed_unions.set([allowed[i] for i in ids])

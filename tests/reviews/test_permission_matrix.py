@@ -141,3 +141,146 @@ def test_reviewer_without_review_permission_sees_nothing(client, reviewers, app_
     profile.save()
     client.force_login(profile.user)
     assert client.get(f"/api/v1/reviews/{app_a1.pk}/").status_code == 404
+
+
+# --- Conflict of interest (SPEC §2, issue 17): the reviewer on their own application -------
+# The same person is recognised by identity, not only by a linked login: the reviewer
+# profile's ID number, its mobile, its link to the member record, or the member's login.
+PERSON_BY = ["id_number", "mobile", "link", "login"]
+OWN_LEVELS = {  # role → the status at which that level decides (so a slip would succeed)
+    "grassroots_a": "pending_grassroots",
+    "district_a": "pending_district",
+    "city": "pending_city",
+}
+# Every route that takes an application id, with a payload that WOULD act if it were let in.
+OWN_ROUTES = [
+    ("get", "/review/applications/{pk}/", None),
+    ("post", "/review/applications/{pk}/decide/", {"decision": "approve", "confirm_employed": "on"}),
+    ("post", "/review/applications/{pk}/decide/", {"decision": "reject", "reason": "不符合条件"}),
+    ("post", "/review/applications/{pk}/reveal/id_number/", None),
+    ("post", "/review/applications/{pk}/reveal/bank_account/", None),
+    ("get", "/api/v1/reviews/{pk}/", None),
+    ("post", "/api/v1/reviews/{pk}/approve/", {"confirm_employed": True}),
+    ("post", "/api/v1/reviews/{pk}/reject/", {"reason": "不符合条件"}),
+    ("get", "/applications/{pk}/photo/", None),
+    ("post", "/payouts/applications/{pk}/revoke/", {"reason": "核查"}),
+    ("post", "/payouts/applications/{pk}/account/", {"account": "6222021001115227299", "branch": "天河支行", "reason": "更正"}),
+    ("post", "/api/v1/applications/{pk}/revoke/", {"reason": "核查"}),
+]  # fmt: skip
+
+
+def make_same_person(profile, app, by):
+    """Make the reviewer `profile` the same person as the applicant of `app`, one way."""
+    member = app.member
+    if by == "id_number":
+        profile.id_number = member.id_number
+    elif by == "mobile":
+        profile.phone = member.mobile
+    elif by == "link":
+        profile.member = member
+    elif by == "login":
+        member.user = profile.user
+        member.save()
+    profile.save()
+
+
+@pytest.fixture
+def own_app(make_app, tree):
+    def make(role, by, users):
+        from tests.reviews.conftest import _stored_photo
+
+        app = make_app(tree.a1, status=OWN_LEVELS[role], bank_card_photo=_stored_photo())
+        app.member.name = app.name = "回避测试人"
+        app.member.save()
+        app.save()
+        make_same_person(users[role].reviewer, app, by)
+        return app
+
+    return make
+
+
+@pytest.mark.parametrize("by", PERSON_BY)
+@pytest.mark.parametrize("role", sorted(OWN_LEVELS))
+def test_reviewer_on_own_application_is_404_on_every_route(client, users, own_app, role, by):
+    """One row per level × way of being the same person; every route of OWN_ROUTES in it."""
+    app = own_app(role, by, users)
+    client.force_login(users[role])
+    before = app.status
+    for method, path, payload in OWN_ROUTES:
+        if by == "login" and path.startswith("/applications/"):
+            continue  # with the member's own login the photo is the applicant's, theirs to see
+        path = path.format(pk=app.pk)
+        response = _call(client, method, path, payload, path.startswith("/api/"))
+        assert response.status_code == 404, (role, by, path, response.status_code)
+        app.refresh_from_db()
+        assert app.status == before, (role, by, path)
+
+
+@pytest.mark.parametrize("by", PERSON_BY)
+@pytest.mark.parametrize("role", sorted(OWN_LEVELS))
+def test_reviewer_on_own_application_finds_it_in_no_list(client, users, own_app, app_a1, role, by):
+    """Queue page, search, export, API list, batch approval and statistics: the own
+    application is in none of them, while a colleague's application in the scope is."""
+    import io
+
+    import openpyxl
+
+    app = own_app(role, by, users)
+    app_a1.status = OWN_LEVELS[role]
+    app_a1.save()
+    client.force_login(users[role])
+    link = f"/review/applications/{app.pk}/"
+    page = client.get("/review/", {"status": app.status}).content.decode()
+    assert link not in page and f"/review/applications/{app_a1.pk}/" in page
+    assert link not in client.get("/review/", {"q": "回避测试人"}).content.decode()
+    assert link not in client.get("/review/", {"q": app.mobile}).content.decode()
+    rows = openpyxl.load_workbook(io.BytesIO(client.get("/review/export.xlsx").content)).active
+    names = {c.value for row in rows.iter_rows() for c in row}
+    assert "回避测试人" not in names and app_a1.name in names
+    ids = {
+        r["id"] for r in client.get("/api/v1/reviews/", {"status": app.status}).json()["results"]
+    }
+    assert app.pk not in ids and app_a1.pk in ids
+    client.post("/review/batch-approve/", {"ids": [app.pk], "confirm_employed": "on"})
+    app.refresh_from_db()
+    assert app.status == OWN_LEVELS[role]
+    from notifications.services import stats
+
+    figures = stats.campaign_stats(app.campaign, users[role])
+    assert figures["applications"] == 1  # the colleague's only
+    colleague = {"grassroots_a": "city", "district_a": "city", "city": "district_a"}[role]
+    assert stats.campaign_stats(app.campaign, users[colleague])["applications"] == 2
+
+
+def test_the_decision_service_refuses_the_own_application_even_past_the_door(
+    users, own_app, monkeypatch
+):
+    """Defence in depth: were `visible_to` ever to let the row through, the decision service
+    asks again on the locked row and refuses."""
+    from reviews.services import decisions
+    from subsidy.models import ApplicationQuerySet
+
+    app = own_app("district_a", "mobile", users)
+    monkeypatch.setattr(ApplicationQuerySet, "visible_to", lambda self, user: self.all())
+    with pytest.raises(decisions.NotInScope):
+        decisions.approve(users["district_a"], app.pk)
+    app.refresh_from_db()
+    assert app.status == "pending_district"
+
+
+def test_an_application_keeps_the_mobile_it_was_submitted_with(client, users, own_app):
+    """The member changed mobile after submitting: the reviewer holding the old mobile (the
+    one on the application) and the one holding the new mobile are both the same person."""
+    from unions.models import ReviewerProfile
+
+    app = own_app("district_a", "mobile", users)
+    old = app.mobile
+    app.member.mobile = "13712345678"
+    app.member.save()
+    client.force_login(users["district_a"])
+    assert client.get(f"/api/v1/reviews/{app.pk}/").status_code == 404  # by the old mobile
+    profile = ReviewerProfile.objects.get(user=users["district_a"])
+    profile.phone = "13712345678"
+    profile.save()
+    assert old != profile.phone
+    assert client.get(f"/api/v1/reviews/{app.pk}/").status_code == 404  # by the member's new one

@@ -55,6 +55,8 @@ class Command(BaseCommand):
             for line in errors:
                 self.stderr.write(line)
             raise CommandError(f"花名册有 {len(errors)} 处错误，未保存任何数据")
+        for number, message in getattr(result, "links", []):
+            self.stdout.write(f"第 {number} 行：{message}")
         totals = result.totals
         summary = f"新增 {totals.get('new', 0)} 人，更新 {totals.get('update', 0)} 人"
         if commit:
