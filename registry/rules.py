@@ -24,6 +24,18 @@ LEVEL_NOT_ELIGIBLE = "level_not_eligible"
 NOT_SELF_STUDY = "not_self_study"
 DATE_OUTSIDE_WINDOW = "date_outside_window"
 
+# What each code means, for the reviewers who read it beside the reason (notice attachment 3).
+OUTCOME_LABELS = {
+    PASSED: "校核通过",
+    NOT_FOUND: "未查询到记录",
+    NAME_MISMATCH: "姓名不一致",
+    ID_MISMATCH: "身份证号码不一致",
+    STATUS_INVALID: "学籍或证书状态无效",
+    LEVEL_NOT_ELIGIBLE: "学历层次不符",
+    NOT_SELF_STUDY: "不是自学考试证书",
+    DATE_OUTSIDE_WINDOW: "时间不在补助范围内",
+}
+
 ELIGIBLE_LEVELS = {"大专", "专科", "本科"}
 SELF_STUDY_FORM = "自学考试"
 # A student status or certificate the registry marks as withdrawn is no status at all.

@@ -132,7 +132,7 @@ def check(
     if isinstance(claim, CheckResult):
         return claim
     # The photo as received becomes its re-encoded copy before anyone but the applicant can
-    # see the application (reviewers see nothing in pending_chsi).
+    # see it (district and city reviewers may open a pending_chsi row, attachment 3).
     _run_db(uploads.finalize_application_photo, application_id, offload=offload_db)
 
     if claim.kind == ApplicationType.SELF_STUDY:

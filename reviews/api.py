@@ -99,6 +99,7 @@ class ReviewDetailSerializer(ReviewListSerializer):
             "union_contact_phone",
             "registry",
             "registry_outcome",
+            "registry_reason",
             "confirmed_employed",
             "rejection_reason",
             "history",

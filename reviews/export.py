@@ -17,6 +17,9 @@ class ApplicationExportResource(resources.Resource):
     status = fields.Field(attribute="get_status_display", column_name="状态")
     submitted_at = fields.Field(attribute="submitted_at", column_name="提交时间")
     rejection_reason = fields.Field(attribute="rejection_reason", column_name="审核不通过原因")
+    registry_reason = fields.Field(
+        attribute="registry_reason", column_name="学历接口校核不通过原因"
+    )
 
     class Meta:
         export_order = (
@@ -32,6 +35,7 @@ class ApplicationExportResource(resources.Resource):
             "status",
             "submitted_at",
             "rejection_reason",
+            "registry_reason",
         )
 
     def dehydrate_submitted_at(self, app):

@@ -21,11 +21,13 @@ from reviews.services import decisions, pii, queue, reviewers
 from subsidy.models import (
     PENDING_FOR_LEVEL,
     PRIORITY_WORKER_GROUPS,
+    REGISTRY_CHECK_STATUSES,
     Application,
     ApplicationStatus,
     Campaign,
     WorkerGroup,
 )
+from subsidy.registry.rules import OUTCOME_LABELS
 from subsidy.request_context import client_ip
 from unions.models import ReviewerLevel
 
@@ -86,7 +88,7 @@ def dashboard(request):
         "is_grassroots": level == ReviewerLevel.GRASSROOTS,
         "filters": filters,
         "page": page,
-        "counts": queue.status_counts_list(counts),
+        "counts": queue.status_counts_list(counts, level),
         "total": sum(counts.values()),
         "campaigns": Campaign.objects.order_by("-year"),
         "worker_groups": [(g.value, g.label, g in PRIORITY_WORKER_GROUPS) for g in WorkerGroup],
@@ -129,6 +131,8 @@ def _detail_context(request, app, level, form=None, error=None):
         "deadline": app.campaign.review_deadline(level),
         "overdue": queue.is_overdue(app),
         "registry": app.registry_record or {},
+        "registry_outcome_label": OUTCOME_LABELS.get(app.registry_outcome, ""),
+        "registry_stage": app.status in REGISTRY_CHECK_STATUSES,
         "history": history,
         "form": form or DecisionForm(initial={"expected_status": app.status}),
         "error": error,

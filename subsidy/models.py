@@ -166,8 +166,10 @@ class ApplicationStatus(models.TextChoices):
 S = ApplicationStatus
 # Rejected or failed attempts: the member may submit again while intake is open (R6).
 RETRYABLE_STATUSES = (S.CHSI_FAILED, S.GRASSROOTS_REJECTED, S.DISTRICT_REJECTED)
-# Statuses reviewers never see (SPEC §5).
-HIDDEN_FROM_REVIEWERS = (S.PENDING_CHSI, S.CHSI_FAILED)
+# The registry check's statuses (SPEC §5): grassroots reviewers never see them (notice
+# attachment 2); district / industry and city reviewers list, filter and open them, read-only
+# (attachment 3) — no level decides on them.
+REGISTRY_CHECK_STATUSES = (S.PENDING_CHSI, S.CHSI_FAILED)
 # R3: the order in which city-approved applications are funded (allocation, the public list,
 # payment files, promotion from the waitlist). A place is a position in this order, not a
 # stored number: storing it would rewrite every later row whenever an earlier one is approved.
@@ -185,6 +187,13 @@ CITY_APPROVED_STATUSES = (S.APPROVED, S.FUNDED, S.WAITLISTED, S.PAID, S.PAYMENT_
 # writes them as heap-only (HOT) updates: the first allocation of 100,000 rows drops from
 # 3.8-4.6 s to 1.0-1.4 s on the 2-core machine (bench_allocation).
 ALLOCATION_STATUSES = (S.APPROVED, S.FUNDED, S.WAITLISTED)
+
+
+def statuses_visible_at(level: str | None) -> list[str]:
+    """The statuses a reviewer of `level` lists and opens (notice attachments 2 and 3)."""
+    if level == ReviewerLevel.GRASSROOTS:
+        return [s for s in S.values if s not in REGISTRY_CHECK_STATUSES]
+    return list(S.values)
 
 
 def stage_of(status: str) -> str:
@@ -254,20 +263,23 @@ class ApplicationQuerySet(models.QuerySet):
         """The one scoping door (SPEC §1, §12): every reviewer page, API, export and photo
         view goes through here. Reviewers with the review permission see: grassroots their
         managed unions, district and industry reviewers their subtrees, city staff everything;
-        nobody sees applications still in or failed at the registry check, and no reviewer
-        sees their own application — same member, same ID number or same mobile
-        (`subsidy.conflicts`), whether or not their login was ever linked to it. A superuser
-        without a reviewer profile (ops) sees everything but applications of members linked
-        to that login. Applicants are scoped by `of_user`, not here."""
+        grassroots never see applications still in or failed at the registry check (notice
+        attachment 2), district / industry and city reviewers see them read-only (attachment
+        3); no reviewer sees their own application — same member, same ID number or same
+        mobile (`subsidy.conflicts`), whether or not their login was ever linked to it. A
+        superuser without a reviewer profile (ops) sees everything but applications of members
+        linked to that login. Applicants are scoped by `of_user`, not here."""
         if user is None or not user.is_authenticated:
             return self.none()
         reviewer = getattr(user, "reviewer", None)
         if reviewer is not None:
             if not (reviewer.active and reviewer.can_review and user.is_active):
                 return self.none()
-            # A positive list of whole stages, not NOT IN: PostgreSQL can then answer the
-            # per-stage counts from the (campaign, union, stage) index alone.
-            qs = self.in_status(*[s for s in S.values if s not in HIDDEN_FROM_REVIEWERS])
+            qs = self.all()
+            if reviewer.level == ReviewerLevel.GRASSROOTS:
+                # A positive list of whole stages, not NOT IN: PostgreSQL can then answer the
+                # per-stage counts from the (campaign, union, stage) index alone.
+                qs = self.in_status(*statuses_visible_at(reviewer.level))
             # Conflict of interest by identity, not by link (SPEC §2): the person's own
             # applications, recognised by member record, ID number or mobile.
             own = own_member_ids(user)

@@ -22,7 +22,12 @@ from django_fsm import ConcurrentTransition, has_transition_perm
 import testhooks
 from reviews.models import OpenedApplication
 from subsidy.conflicts import is_own_application
-from subsidy.models import PENDING_FOR_LEVEL, Application, ApplicationStatus
+from subsidy.models import (
+    PENDING_FOR_LEVEL,
+    REGISTRY_CHECK_STATUSES,
+    Application,
+    ApplicationStatus,
+)
 from unions.models import ReviewerLevel
 from unions.pii import scrub
 
@@ -107,6 +112,14 @@ def _check_state(app, level, expected_status):
         raise _changed(app)
     if app.status == mine:
         return
+    if app.status in REGISTRY_CHECK_STATUSES:
+        # Notice attachment 3: district and city list and open these rows, never decide them.
+        raise DecisionError(
+            "registry_check_read_only",
+            f"该申领当前为“{app.get_status_display()}”，学历接口校核阶段的申领只能查看，不能审核",
+            status_code=403,
+            current_status=app.status,
+        )
     earlier = [PENDING_FOR_LEVEL[lv] for lv in _LEVEL_ORDER[: _LEVEL_ORDER.index(level)]]
     if app.status in earlier:
         raise DecisionError(

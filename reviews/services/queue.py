@@ -8,19 +8,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from subsidy.models import (
-    HIDDEN_FROM_REVIEWERS,
     PENDING_FOR_LEVEL,
     PRIORITY_WORKER_GROUPS,
     Application,
     ApplicationStatus,
     Campaign,
     WorkerGroup,
+    statuses_visible_at,
 )
 from unions.models import ReviewerLevel, Union
 from unions.pii import blind_index
 from unions.validators import normalise_input
 
-REVIEWER_STATUSES = [s for s in ApplicationStatus if s not in HIDDEN_FROM_REVIEWERS]
 _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 _MOBILE_RE = re.compile(r"^1[0-9]{10}$")
 _DEADLINE_FIELD = {
@@ -41,7 +40,9 @@ class QueueFilters:
 
     @classmethod
     def from_params(cls, params) -> "QueueFilters":
-        """Parse query parameters; unknown values are ignored rather than refused."""
+        """Parse query parameters; unknown values are ignored rather than refused. A status
+        the reviewer's level does not see (grassroots: the registry check's) filters to an
+        empty list through `visible_to`."""
         f = cls()
         campaign_id = params.get("campaign") or ""
         if campaign_id.isascii() and campaign_id.isdigit():
@@ -49,7 +50,7 @@ class QueueFilters:
         if f.campaign is None:
             f.campaign = Campaign.current()
         status = params.get("status") or ""
-        f.status = status if status in REVIEWER_STATUSES else ""
+        f.status = status if status in ApplicationStatus.values else ""
         f.q = normalise_input(params.get("q") or "")[:50]
         union = params.get("union") or ""
         f.union = int(union) if union.isascii() and union.isdigit() else None
@@ -126,5 +127,6 @@ def queue(user, filters: QueueFilters, level: str | None, with_counts=True):
     return rows, counts
 
 
-def status_counts_list(counts: dict) -> list[tuple[str, str, int]]:
-    return [(s.value, s.label, counts.get(s.value, 0)) for s in REVIEWER_STATUSES]
+def status_counts_list(counts: dict, level: str | None) -> list[tuple[str, str, int]]:
+    """(code, label, count) of every status the level sees, in the order of SPEC §6."""
+    return [(s, ApplicationStatus(s).label, counts.get(s, 0)) for s in statuses_visible_at(level)]

@@ -1,5 +1,6 @@
-"""SPEC §5: reviewers never see applications waiting for or failed at the registry check;
-the applicant sees the reason and may submit again."""
+"""SPEC §5 and notice attachments 2 and 3: grassroots reviewers never see applications waiting
+for or failed at the registry check; district / industry and city reviewers see those of their
+scope, read-only; the applicant sees the reason and may submit again."""
 
 import pytest
 
@@ -11,10 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "who",
-    ["grassroots_a", "district_yuexiu", "city"],
+    "who, sees_registry_rows",
+    [
+        ("grassroots_a", False),
+        ("district_yuexiu", True),
+        ("city", True),
+    ],
 )
-def test_reviewers_never_see_chsi_failed_or_pending_chsi(reviewers, campaign, tree, who):
+def test_only_district_and_city_see_chsi_failed_and_pending_chsi(
+    reviewers, campaign, tree, who, sees_registry_rows
+):
     def make(status):
         return ApplicationFactory(
             campaign=campaign, member=MemberFactory(union=tree.a1), status=status
@@ -24,7 +31,18 @@ def test_reviewers_never_see_chsi_failed_or_pending_chsi(reviewers, campaign, tr
     user = getattr(reviewers, who).user
     visible = set(Application.objects.visible_to(user).values_list("pk", flat=True))
     assert passed.pk in visible
-    assert failed.pk not in visible and pending.pk not in visible
+    assert (failed.pk in visible) == sees_registry_rows
+    assert (pending.pk in visible) == sees_registry_rows
+
+
+def test_registry_rows_outside_the_subtree_stay_invisible(reviewers, campaign, tree):
+    failed = ApplicationFactory(
+        campaign=campaign, member=MemberFactory(union=tree.b1), status="chsi_failed"
+    )
+    for who in ("district_yuexiu", "industry", "grassroots_b"):
+        user = getattr(reviewers, who).user
+        assert not Application.objects.visible_to(user).filter(pk=failed.pk).exists()
+    assert Application.objects.visible_to(reviewers.district_haizhu.user).filter(pk=failed.pk)
 
 
 def test_applicant_sees_the_reason_and_may_submit_again(sim, pending_app):

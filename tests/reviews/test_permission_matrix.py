@@ -108,14 +108,57 @@ def test_matrix(client, users, app_a1, role, name, method, path, payload, ok_sta
     assert app_a1.status == before
 
 
+# Notice attachments 2 and 3: rows at or failed at the registry check are seen, read-only, by
+# the district / industry union of their subtree and by the city; never by grassroots.
+REGISTRY_IN_SCOPE = {"district_a", "city"}
+
+
+@pytest.mark.parametrize("status", ["pending_chsi", "chsi_failed"])
 @pytest.mark.parametrize("role", ROLES)
-def test_applications_at_the_registry_check_are_invisible_to_every_reviewer(
-    client, users, make_app, tree, role
-):
-    hidden = make_app(tree.a1, status="pending_chsi")
+def test_registry_check_rows_follow_attachment_3(client, users, make_app, tree, role, status):
+    row = make_app(
+        tree.a1,
+        status=status,
+        registry_outcome="not_found" if status == "chsi_failed" else "",
+        registry_reason="学籍学号未查询到，请检查是否有空格或大小写错误"
+        if status == "chsi_failed"
+        else "",
+        registry_record={"result": "not_found", "number": "2024 4401"}
+        if status == "chsi_failed"
+        else None,
+    )
     client.force_login(users[role])
-    assert client.get(f"/review/applications/{hidden.pk}/").status_code == 404
-    assert client.get(f"/api/v1/reviews/{hidden.pk}/").status_code == 404
+    seen = role in REGISTRY_IN_SCOPE
+    detail = client.get(f"/review/applications/{row.pk}/")
+    assert detail.status_code == (200 if seen else 404)
+    assert client.get(f"/api/v1/reviews/{row.pk}/").status_code == (200 if seen else 404)
+    if role == "applicant":
+        return
+    listed = client.get(f"/api/v1/reviews/?status={status}").json()["results"]
+    assert [r["id"] for r in listed] == ([row.pk] if seen else [])
+    page = client.get(f"/review/?status={status}").content.decode()
+    assert (f'id="row-{row.pk}"' in page) == seen
+    if seen:
+        html = detail.content.decode()
+        assert 'id="decision"' not in html  # no decision form on a registry-check row
+        if status == "chsi_failed":
+            assert "学籍学号未查询到" in html and "not_found" in html
+        # decisions are refused, by the page and by the API; nothing changes
+        r = client.post(f"/api/v1/reviews/{row.pk}/approve/", {"confirm_employed": True})
+        assert (r.status_code, r.json()["code"]) == (403, "registry_check_read_only")
+        r = client.post(f"/api/v1/reviews/{row.pk}/reject/", {"reason": "不符合"})
+        assert (r.status_code, r.json()["code"]) == (403, "registry_check_read_only")
+        r = client.post(
+            f"/review/applications/{row.pk}/decide/", {"decision": "reject", "reason": "x"}
+        )
+        assert r.status_code == 403 and "只能查看，不能审核" in r.content.decode()
+        r = client.post("/review/batch-approve/", {"ids": str(row.pk)})
+        assert r.status_code == 302
+    else:
+        r = client.post(f"/api/v1/reviews/{row.pk}/reject/", {"reason": "不符合"})
+        assert r.status_code == 404
+    row.refresh_from_db()
+    assert row.status == status
 
 
 def test_anonymous_is_sent_to_sign_in_or_refused(client, app_a1):

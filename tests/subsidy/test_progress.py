@@ -159,12 +159,17 @@ def test_another_applicant_gets_404(client, submitted, tree):
 
 
 @pytest.mark.django_db
-def test_photo_of_an_application_still_at_the_registry_is_hidden_from_reviewers(
+def test_photo_of_an_application_still_at_the_registry_is_hidden_from_grassroots(
     client, api, applicant, campaign, reviewers
 ):
+    """Attachment 2: grassroots never see it; attachment 3: district and city may (the
+    photo is re-encoded before it is served)."""
     app_id = post_application(api).json()["id"]  # pending_chsi
-    client.force_login(reviewers.city.user)
+    client.force_login(reviewers.grassroots_a.user)
     assert client.get(f"/applications/{app_id}/photo/").status_code == 404
+    client.force_login(reviewers.city.user)
+    r = client.get(f"/applications/{app_id}/photo/")
+    assert r.status_code == 200 and b"".join(r.streaming_content)[:2] == b"\xff\xd8"
 
 
 @pytest.mark.django_db
