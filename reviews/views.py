@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from registry.rules import OUTCOME_LABELS
 from reviews.export import export_xlsx
 from reviews.forms import DecisionForm, ReviewerForm
 from reviews.models import AuditRecord
@@ -27,7 +28,6 @@ from subsidy.models import (
     Campaign,
     WorkerGroup,
 )
-from subsidy.registry.rules import OUTCOME_LABELS
 from subsidy.request_context import client_ip
 from unions.models import ReviewerLevel
 
