@@ -91,13 +91,13 @@ class CampaignStatsAPI(APIView):
     )
     def get(self, request, campaign_id):
         if not stats.may_view(request.user):
-            raise ApiError("not_found", "未找到该记录", status_code=404)
+            raise ApiError("not_found")
         hit = stats.cached(campaign_id, request.user)
         if hit is not None:  # only an existing campaign's figures are ever cached
             return Response(hit)
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None:
-            raise ApiError("not_found", "未找到该批次", status_code=404)
+            raise ApiError("not_found", "未找到该批次")
         return Response(stats.campaign_stats(campaign, request.user))
 
 

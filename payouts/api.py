@@ -19,7 +19,7 @@ def _city_only(request):
 
 
 def _api_error(exc: PayoutError):
-    return ApiError(exc.code, exc.message, status_code=exc.status, **exc.extra)
+    return ApiError(exc.code, exc.message, **exc.extra)
 
 
 @extend_schema(
@@ -123,10 +123,10 @@ def public_grantees(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     state = public_list.public_state(campaign)
     if state == "not_published":
-        raise ApiError("not_published", "本批次补助名单尚未公示", 404)
+        raise ApiError("not_published")
     supplementary = [_supplementary_item(r) for r in public_list.supplementary_rows(campaign.pk)]
     if state == "ended" and not supplementary:
-        raise ApiError("publication_ended", "公示期已结束", 410)
+        raise ApiError("publication_ended")
     rows = public_list.grantee_rows(campaign.pk) if state == "open" else []
     return Response(
         {

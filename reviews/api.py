@@ -158,7 +158,7 @@ class _Decision(APIView):
     def post(self, request, pk):
         data = request.data
         if not hasattr(data, "get"):  # a JSON list, string or number
-            raise ApiError("invalid_body", "请求内容应为 JSON 对象或表单")
+            raise ApiError("invalid_body")
         try:
             if self.action == "approve":
                 app = decisions.approve(
@@ -180,7 +180,7 @@ class _Decision(APIView):
             extra = {}
             if exc.current_status:
                 extra = {"status": exc.current_status, "status_label": exc.current_status_label}
-            raise ApiError(exc.code, exc.detail, status_code=exc.status_code, **extra)
+            raise ApiError(exc.code, exc.detail, **extra)
         return Response(
             {"id": app.pk, "status": app.status, "status_label": app.get_status_display()}
         )

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 
+from subsidy import codes
 from subsidy.models import ApplicationType, CommitmentLetter, Hukou, WorkerGroup
 from subsidy.services import bank, uploads
 from unions.validators import clean_contact_phone, normalise_input
@@ -220,7 +221,7 @@ class ApplicationForm(forms.Form):
         value = normalise_input(self.cleaned_data[name])
         field = self.fields[name]
         if field.max_length is not None and len(value) > field.max_length:
-            raise ValidationError(field.error_messages["max_length"], code="max_length")
+            raise ValidationError(field.error_messages["max_length"], code=f"{name}_too_long")
         return value
 
     def clean_job_position(self):
@@ -278,17 +279,24 @@ class ApplicationForm(forms.Form):
 
     # --- for the API and the templates -------------------------------------------------
     def error_list(self) -> list[dict]:
-        """[{field, code, detail}] with our machine codes (Django's 'required' renamed)."""
+        """[{field, code, detail}] with our machine codes (subsidy.codes): Django's own field
+        codes ('required', 'max_length', …) are renamed per field (`field_code`)."""
         out = []
         for field, errors in self.errors.as_data().items():
             for err in errors:
-                code = err.code or "invalid"
-                if code in ("required", "invalid_choice", "invalid"):
-                    code = self.REQUIRED_CODES.get(field, f"{field}_invalid")
-                elif code == "max_length":
-                    code = f"{field}_too_long"
+                code = self.field_code(field, err.code)
                 out.append({"field": field, "code": code, "detail": " ".join(err.messages)})
         return out
+
+    @classmethod
+    def field_code(cls, field: str, code: str | None) -> str:
+        """Our machine code for a field's error: ours as raised; Django's renamed."""
+        code = code or "invalid"
+        if code == "max_length":
+            return f"{field}_too_long"
+        if code in ("required", "invalid_choice", "invalid") or not codes.is_registered(code):
+            return cls.REQUIRED_CODES.get(field, f"{field}_invalid")
+        return code
 
     def submission_data(self) -> dict:
         d = self.cleaned_data

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from subsidy import codes
 from subsidy.request_context import client_ip, reset_ip, set_ip
 
 
@@ -84,7 +85,7 @@ def _bad_encoding(request):
     from django.http import JsonResponse
     from django.shortcuts import render
 
-    detail = "提交内容须为 UTF-8 编码，请刷新页面后重试"
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "bad_encoding", "detail": detail}, status=400)
+        error = codes.lookup("bad_encoding")
+        return JsonResponse({"code": error.code, "detail": error.text}, status=error.status)
     return render(request, "400.html", status=400)

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from subsidy import codes
 from subsidy.api.errors import ApiError
 from subsidy.models import Campaign
 
@@ -27,7 +28,7 @@ def health(request):
             cur.execute("SELECT 1")
         checks["database"] = "ok"
     except Exception:
-        raise ApiError("unavailable", "数据库暂不可用", status_code=503)
+        raise ApiError("unavailable", "数据库暂不可用")
     if settings.REDIS_URL:
         from django.core.cache import cache
 
@@ -35,7 +36,7 @@ def health(request):
             cache.get("health-probe")
             checks["redis"] = "ok"
         except Exception:
-            raise ApiError("unavailable", "缓存服务暂不可用", status_code=503)
+            raise ApiError("unavailable", "缓存服务暂不可用")
     return Response({"status": "ok", **checks})
 
 
@@ -49,9 +50,8 @@ def server_error(request):
     """settings' handler500: JSON for /api/ (the mini-program parses every answer), the
     Chinese page for the rest. Rendered without the request's context, as Django's own."""
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "server_error", "detail": "系统暂时出错，请稍后重试"}, status=500
-        )
+        error = codes.lookup("server_error")
+        return JsonResponse({"code": error.code, "detail": error.text}, status=error.status)
     from django.views.defaults import server_error as page
 
     return page(request)

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews.models import PIIViewLog
+from subsidy import codes
 from subsidy.forms import ApplicationForm, PhoneForm
 from subsidy.models import Application, Campaign, CommitmentLetter
 from subsidy.request_context import client_ip
@@ -78,7 +79,7 @@ def login_view(request):
                 request,
                 "subsidy/login.html",
                 ctx,
-                status=503 if exc.code in otp.UNAVAILABLE else 429,
+                status=codes.status(exc.code),
                 headers={"Retry-After": str(exc.retry_after)},
             )
         return _page(request, "subsidy/login.html", ctx, status=400)

@@ -2,6 +2,7 @@
 run that skipped any test fails: a missing PostgreSQL or Redis must fail loudly, not pass
 quietly with the tests that need them skipped."""
 
+import logging
 import os
 
 import pytest
@@ -90,6 +91,33 @@ def _production_hooks():
     testhooks.reset()
     yield
     testhooks.reset()
+
+
+class _UnregisteredCodes(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def _registered_codes_only(request):
+    """A test during which the code answered an error code that is not registered in
+    subsidy/codes.py (or with another status than the registered one) fails."""
+    handler = _UnregisteredCodes()
+    logger = logging.getLogger("subsidy.codes")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    if handler.messages and "codes_unchecked" not in request.fixturenames:
+        pytest.fail("; ".join(handler.messages), pytrace=False)
+
+
+@pytest.fixture
+def codes_unchecked():
+    """For the tests of the check itself: unregistered codes on purpose."""
 
 
 @pytest.fixture(autouse=True)

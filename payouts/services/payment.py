@@ -93,7 +93,7 @@ def create_batch(campaign_id: int, by=None, now=None) -> PaymentBatch:
         lock_campaign(campaign_id)
         campaign = Campaign.objects.get(pk=campaign_id)
         if not campaign.is_published:
-            raise PayoutError("not_published", "名单尚未公示，不能发放", 409)
+            raise PayoutError("list_not_published")
         if not payment_open(campaign, now):
             raise PayoutError(
                 "publication_not_ended",

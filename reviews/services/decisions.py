@@ -21,6 +21,7 @@ from django_fsm import ConcurrentTransition, has_transition_perm
 
 import testhooks
 from reviews.models import OpenedApplication
+from subsidy import codes
 from subsidy.conflicts import is_own_application
 from subsidy.models import (
     PENDING_FOR_LEVEL,
@@ -57,10 +58,14 @@ class DecisionError(Exception):
     """A refused decision: a machine code, a Chinese message and the HTTP status to answer."""
 
     code: str
-    detail: str
-    status_code: int = 400
+    detail: str = ""
+    status_code: int | None = None  # the code's (subsidy.codes)
     current_status: str | None = None
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.detail = self.detail or codes.text(self.code)
+        self.status_code = codes.check_status(self.code, self.status_code)
 
     def __str__(self):
         return self.detail

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from subsidy import codes
 from unions.models import Member, ReviewerLevel, ReviewerProfile
 from unions.validators import clean_mobile, normalise_input
 
@@ -15,7 +16,10 @@ from unions.validators import clean_mobile, normalise_input
 @dataclass
 class ReviewerError(Exception):
     code: str
-    detail: str
+    detail: str = ""
+
+    def __post_init__(self):
+        self.detail = self.detail or codes.text(self.code)
 
     def __str__(self):
         return self.detail

@@ -1,44 +1,46 @@
-"""API errors as `{"code": "<machine_code>", "detail": "<Chinese message>"}` (SPEC §11)."""
+"""API errors as `{"code": "<machine_code>", "detail": "<Chinese message>"}` (SPEC §11).
+
+Every code is registered in `subsidy.codes` with its HTTP status and Chinese text: an error
+raised with a code alone answers the registered status and text."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_handler
+
+from subsidy import codes
 
 
 class ApiError(exceptions.APIException):
-    """Raise with a machine code and a Chinese message; status defaults to 400."""
+    """Raise with a registered machine code; the status is the code's (subsidy.codes), the
+    message its text unless a more specific `detail` is given. `extra` goes into the body."""
 
-    def __init__(self, code: str, detail: str, status_code: int = 400, headers=None, **extra):
-        self.status_code = status_code
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        status_code: int | None = None,
+        headers=None,
+        **extra,
+    ):
+        self.status_code = codes.check_status(code, status_code)
         self.code = code
         self.extra = extra
         self.headers = headers or {}
-        super().__init__(detail=detail, code=code)
-
-
-_DEFAULT_MESSAGES = {
-    "not_authenticated": "请先登录",
-    "authentication_failed": "登录已失效，请重新登录",
-    "permission_denied": "您没有权限执行此操作",
-    "not_found": "未找到该记录",
-    "method_not_allowed": "不支持的请求方法",
-    "throttled": "请求过于频繁，请稍后再试",
-    "parse_error": "请求格式错误",
-    "unsupported_media_type": "不支持的请求格式",
-}
+        super().__init__(detail=detail or codes.text(code), code=code)
 
 
 def exception_handler(exc, context):
+    # DRF's views module reads the parser classes when imported, and ours import this one.
+    from rest_framework.views import exception_handler as drf_handler
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, ValidationError):
-        exc = exceptions.ValidationError(
-            {"code": exc.code or "invalid", "detail": " ".join(exc.messages)}
-        )
+        code = exc.code or "invalid"
+        exc = ApiError(code, " ".join(exc.messages))
     if isinstance(exc, ApiError):
         body = {"code": exc.code, "detail": str(exc.detail), **exc.extra}
         return Response(body, status=exc.status_code, headers=exc.headers)
@@ -48,13 +50,15 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         data = exc.detail
         if isinstance(data, dict) and "code" in data and "detail" in data:
-            body = {"code": str(data["code"]), "detail": str(data["detail"])}
+            code = str(data["code"])
+            body = {"code": code, "detail": str(data["detail"])}
         else:
-            body = {"code": "invalid", "detail": "提交的信息有误，请检查", "errors": data}
+            code = "invalid"
+            body = {"code": code, "detail": codes.text(code), "errors": data}
         response.data = body
-        response.status_code = status.HTTP_400_BAD_REQUEST
+        response.status_code = codes.check_status(code, 400)
         return response
-    codes = exc.get_codes() if hasattr(exc, "get_codes") else "error"
-    code = codes if isinstance(codes, str) else "error"
-    response.data = {"code": code, "detail": _DEFAULT_MESSAGES.get(code, str(exc.detail))}
+    found = exc.get_codes() if hasattr(exc, "get_codes") else None
+    code = found if isinstance(found, str) else "invalid"
+    response.data = {"code": code, "detail": codes.text(code)}
     return response

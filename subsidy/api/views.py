@@ -55,12 +55,8 @@ class JsonOnly(DefaultContentNegotiation):
 
 
 def _otp_error(exc: otp.OtpError) -> ApiError:
-    if exc.retry_after:
-        status = 503 if exc.code in otp.UNAVAILABLE else 429  # ours, not the caller's
-        return ApiError(
-            exc.code, exc.detail, status_code=status, headers={"Retry-After": str(exc.retry_after)}
-        )
-    return ApiError(exc.code, exc.detail)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return ApiError(exc.code, exc.detail, headers=headers)  # 429, or 503 when ours failed
 
 
 def _valid(serializer_class, data):
@@ -69,11 +65,9 @@ def _valid(serializer_class, data):
         field = next(iter(s.errors))
         missing = s.errors[field][0].code in ("required", "blank", "null")
         if field == "phone":
-            if missing:
-                raise ApiError("phone_required", "请填写手机号码")
-            raise ApiError("invalid_mobile", "手机号码格式错误，请填写 11 位手机号")
+            raise ApiError("phone_required" if missing else "invalid_mobile")
         if missing:
-            raise ApiError("code_required", "请填写验证码")
+            raise ApiError("code_required")
         raise ApiError("otp_invalid", "验证码为 6 位数字，请核对后重新输入")
     return s.validated_data
 
@@ -135,7 +129,7 @@ def _member(request):
         member = Member.objects.select_related("union").get(pk=member.pk)
     if member is None:
         reasons = eligibility.check(None, Campaign.current())
-        raise ApiError(reasons[0].code, reasons[0].detail, status_code=403)
+        raise ApiError(reasons[0].code, reasons[0].detail)
     return member
 
 
@@ -166,7 +160,7 @@ def create_application(request):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 64 and key.isascii() and key.isprintable()):
         # A longer key was cut to 64 characters: two different ones could collide.
-        raise ApiError("idempotency_key_invalid", "Idempotency-Key 须为 1–64 个可见 ASCII 字符")
+        raise ApiError("idempotency_key_invalid")
     try:
         app = checked = intake.precheck(member, campaign, key)  # or the retried request's
         if isinstance(checked, Application):
@@ -183,7 +177,7 @@ def create_application(request):
             )
     except intake.IntakeRefused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        raise ApiError(exc.code, exc.detail, status_code=exc.status_code, headers=headers)
+        raise ApiError(exc.code, exc.detail, headers=headers)
     body = created_body(app)
     return Response(body, status=200 if app.replayed else 201)
 
@@ -198,11 +192,7 @@ def _same_request_or_refuse(app, data) -> None:
     texts = all(isinstance(v, str) for v in (kind, number, account))  # a file part is not
     sent = (kind.strip(), number.strip(), bank.normalise_account(account)) if texts else None
     if sent != (app.kind, app.study_number, app.bank_account):
-        raise ApiError(
-            "idempotency_key_reused",
-            "该请求标识（Idempotency-Key）已用于另一份申领；新的申领请使用新的标识",
-            status_code=409,
-        )
+        raise ApiError("idempotency_key_reused")
 
 
 @extend_schema(responses={200: MyApplicationsSerializer})

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from payouts.services.ledger import _granted_year_sql, granted_year
+from subsidy import codes
 from subsidy.models import RETRYABLE_STATUSES, Application, ApplicationStatus, Campaign
 from subsidy.services import prepared
 
@@ -25,20 +26,9 @@ class Reason:
         return asdict(self)
 
 
-MESSAGES = {
-    "no_campaign": "当前没有开放的补助批次",
-    "not_member": "您还不是有效的实名工会会员，或入会时间晚于实名入会截止时间（{deadline}）",
-    "union_not_eligible": "您所在的工会尚未在平台登记注册或未按规定缴交工会经费，暂不能申领",
-    "window_closed": "不在申领时间内（{opens} 至 {closes}）",
-    "intake_closed": "申领通道已关闭（申领人数或补助名额已满）",
-    "already_granted": "您已于 {year} 年申领补助",
-    "city_rejected": "您本批次的申领已被市总工会审核不通过，本批次不能再申领",
-    "active_application": "您已有一份申领正在审核中或已审核通过，请在申领进度中查看",
-}
-
-
 def reason(code: str, **kwargs) -> Reason:
-    return Reason(code, MESSAGES[code].format(**kwargs))
+    """A refusal with its registered text (subsidy.codes), fields filled from `kwargs`."""
+    return Reason(code, codes.text(code, **kwargs))
 
 
 def _fmt(dt) -> str:

@@ -51,6 +51,7 @@ from django.utils import timezone
 
 import testhooks
 from registry.pipeline import dispatch_check
+from subsidy import codes
 from subsidy.models import Application, Campaign
 from subsidy.refcache import intake_campaign
 from subsidy.services import eligibility, prepared, uploads
@@ -66,23 +67,24 @@ class IntakeRefused(Exception):
     """A submission the rules refuse: `code` is one of SPEC §4 step 2's, or `busy`."""
 
     code: str
-    detail: str
-    status_code: int = 409
+    detail: str = ""
+    status_code: int | None = None  # the code's (subsidy.codes)
     retry_after: int | None = None
+
+    def __post_init__(self):
+        self.detail = self.detail or codes.text(self.code)
+        self.status_code = codes.check_status(self.code, self.status_code)
 
     def __str__(self):
         return self.detail
 
 
 def _refusal(r: eligibility.Reason) -> IntakeRefused:
-    status = 403 if r.code in ("not_member", "union_not_eligible", "already_granted") else 409
-    return IntakeRefused(r.code, r.detail, status_code=status)
+    return IntakeRefused(r.code, r.detail)
 
 
 def busy() -> IntakeRefused:
-    return IntakeRefused(
-        "busy", "系统繁忙，请稍后重试", status_code=503, retry_after=BUSY_RETRY_AFTER
-    )
+    return IntakeRefused("busy", retry_after=BUSY_RETRY_AFTER)
 
 
 def find_replay(member, idempotency_key: str | None) -> Application | None:

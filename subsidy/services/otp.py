@@ -22,6 +22,7 @@ from django.utils import timezone
 
 import testhooks
 from sms.sending import SMSError, send
+from subsidy import codes
 from subsidy.models import OneTimeCode
 from unions.models import Member, ReviewerProfile
 from unions.validators import clean_mobile
@@ -35,14 +36,16 @@ PHONE_DAILY_LIMIT = 10
 IP_HOURLY_LIMIT = 30
 SMS_RETRY_AFTER = 10  # seconds, when the SMS channel failed
 BUSY_RETRY_AFTER = 5  # seconds, when the rate limiter's cache is unavailable
-UNAVAILABLE = {"sms_failed", "busy"}  # our side failed: HTTP 503, not 429
 
 
 @dataclass
 class OtpError(Exception):
     code: str
-    detail: str
+    detail: str = ""
     retry_after: int | None = None
+
+    def __post_init__(self):
+        self.detail = self.detail or codes.text(self.code)
 
     def __str__(self):
         return self.detail

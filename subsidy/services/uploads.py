@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from subsidy import codes
 from subsidy.services import received
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -52,7 +53,10 @@ Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
 @dataclass
 class UploadError(Exception):
     code: str
-    detail: str
+    detail: str = ""
+
+    def __post_init__(self):
+        self.detail = self.detail or codes.text(self.code)
 
     def __str__(self):
         return self.detail

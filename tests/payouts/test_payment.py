@@ -65,7 +65,7 @@ def test_no_batch_before_the_publication_period_ends(small_campaign, tree):
     allocate(small_campaign)
     with pytest.raises(PayoutError) as exc:
         payment.create_batch(small_campaign.pk)
-    assert exc.value.code == "not_published"
+    assert exc.value.code == "list_not_published"
     end_intake(small_campaign)
     publish(small_campaign.pk)
     with pytest.raises(PayoutError) as exc:
