@@ -216,12 +216,22 @@ _section(
 _section(
     "名单、公示与发放",
     ("already_published", 409, "本批次名单已公示，不能重复公示"),
+    (
+        "review_in_progress",
+        409,
+        "审核尚未结束，暂不能公示：{blocking}。（响应的 blocking 字段列出各状态的件数）",
+    ),
     ("nothing_to_publish", 409, "还没有拟获补助的申领，不能公示"),
     ("not_published", 404, "本批次补助名单尚未公示"),
     ("publication_ended", 410, "公示期已结束"),
     ("list_not_published", 409, "名单尚未公示，不能发放"),
     ("publication_not_ended", 409, "公示期至 {ends} 结束，公示结束后才能发放"),
     ("nothing_to_pay", 409, "没有待发放的申领"),
+    (
+        "supplementary_not_ended",
+        409,
+        "补充公示中的 {count} 人须待补充公示期结束（{ends}）后才能发放",
+    ),
     (
         "shared_account",
         409,

@@ -78,7 +78,7 @@ def scan() -> list[tuple[str, int | None, str]]:
     """(code, literal status given with it or None, where) for every code literal: the `code`
     argument of any call (`ValidationError(..., code="x")`, `ApiError("x")`, `reason("x")`,
     `_err(errors, row, "x", ...)` — any callable of the project with a `code` parameter), a
-    `"code": "x"` in a dict display, a value of a `*_CODES` mapping, and a call to the
+    `{"code": "x", "detail": …}` dict display, a value of a `*_CODES` mapping, and a call to the
     registry itself (`codes.text("x")`)."""
     trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in production_files()}
     signatures: dict[str, list[str]] = {}
@@ -115,9 +115,13 @@ def scan() -> list[tuple[str, int | None, str]]:
                 for code in _strings(args["code"]):
                     found.append((code, status, where))
             elif isinstance(node, ast.Dict):
-                for key, value in zip(node.keys, node.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value == "code":
-                        found += [(code, None, where) for code in _strings(value)]
+                keys = {
+                    k.value: v
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant)
+                }
+                if "code" in keys and "detail" in keys:  # an error body, row or warning
+                    found += [(code, None, where) for code in _strings(keys["code"])]
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
                 targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
                 if any(t.endswith("CODES") for t in targets):
