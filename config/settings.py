@@ -6,6 +6,7 @@ REDIS_URL: PostgreSQL, a Redis cache and broker, and real workers — the produc
 DJANGO_ENV=production switches on the deployment hardening checked by `check --deploy`.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -59,9 +60,20 @@ ALLOWED_HOSTS = [
 ]
 if PRODUCTION and not ALLOWED_HOSTS:
     raise RuntimeError("DJANGO_ALLOWED_HOSTS must be set in production")
-# The client address comes from the proxy's X-Real-IP header only when a proxy sets it
-# (docker-compose's nginx); otherwise a client could choose its own address.
-USE_X_REAL_IP = env_bool("USE_X_REAL_IP", PRODUCTION)
+# The ONE setting that decides the client address for every limiter, lockout and record
+# (subsidy.request_context.client_ip): the addresses or networks of the proxies in front of
+# Django. Only a request from one of them has its X-Forwarded-For read (from the right);
+# anything else is its own peer address, whatever headers it sends. Empty: no proxy.
+TRUSTED_PROXIES = [
+    p.strip() for p in env("TRUSTED_PROXIES", "").replace(";", ",").split(",") if p.strip()
+]
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise RuntimeError(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
+if env("USE_X_REAL_IP"):
+    raise RuntimeError("USE_X_REAL_IP is gone: set TRUSTED_PROXIES to the proxy's address(es)")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -225,8 +237,16 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBac
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@qiuxue.example")
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
+# Locked per account AND client address: a stranger elsewhere cannot lock a reviewer out;
+# the per-account throttle of reviews.signin slows a burst from many addresses.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "subsidy.request_context.client_ip"
+AXES_LOCKOUT_CALLABLE = "reviews.auth_views.locked_out"  # the Chinese page, 429 + Retry-After
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # never consulted: the callable decides
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+STAFF_ACCOUNT_WINDOW = 900  # seconds (reviews.services.signin)
+STAFF_ACCOUNT_SOFT_LIMIT = int(env("STAFF_ACCOUNT_SOFT_LIMIT", "10"))
+STAFF_ACCOUNT_MAX_GAP = int(env("STAFF_ACCOUNT_MAX_GAP", "60"))
 
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

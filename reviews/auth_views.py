@@ -2,6 +2,7 @@
 e-mail or username + password, locked out by django-axes after repeated failures), sign-out,
 and Django's password-reset flow with our templates."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth import views as auth_views
@@ -11,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from reviews.forms import OtpLoginForm, PasswordLoginForm, ReviewerPasswordResetForm
+from reviews.services import signin
 from subsidy.request_context import client_ip
 from subsidy.services import otp
 from unions.models import ReviewerProfile
@@ -47,7 +49,7 @@ def _username_for(identifier: str) -> str:
 def login_view(request):
     tab = request.POST.get("tab") or request.GET.get("tab") or "otp"
     otp_form, pw_form = OtpLoginForm(), PasswordLoginForm()
-    error, code_sent, status = None, False, 200
+    error, code_sent, status, headers = None, False, 200, {}
     if request.method == "POST" and tab == "otp":
         otp_form = OtpLoginForm(request.POST)
         if otp_form.is_valid():
@@ -74,17 +76,24 @@ def login_view(request):
         pw_form = PasswordLoginForm(request.POST)
         if pw_form.is_valid():
             username = _username_for(pw_form.cleaned_data["identifier"])
-            user = authenticate(
-                request, username=username, password=pw_form.cleaned_data["password"]
-            )
-            if getattr(request, "axes_locked_out", False):
-                error = "登录失败次数过多，账号已暂时锁定，请 15 分钟后再试或重置密码"
-                status = 403
+            wait = signin.wait_seconds(username)
+            user = None
+            if wait is None:
+                user = authenticate(
+                    request, username=username, password=pw_form.cleaned_data["password"]
+                )
+            if wait is not None:
+                error = f"该账号登录失败次数过多，请 {wait} 秒后再试"
+                status, headers = 429, {"Retry-After": str(wait)}
+            elif getattr(request, "axes_locked_out", False):
+                return locked_out(request)
             elif user is None:
+                signin.record_failure(username)
                 error = "账号或密码错误"
             elif getattr(user, "reviewer", None) is None or not user.reviewer.active:
                 error = "该账号不是审核员"
             else:
+                signin.clear(username)
                 login(request, user)
                 return redirect(_next_url(request))
         else:
@@ -99,7 +108,31 @@ def login_view(request):
         "code_sent": code_sent,
         "next": request.POST.get("next") or request.GET.get("next") or "",
     }
-    return render(request, "reviews/login.html", context, status=status)
+    response = render(request, "reviews/login.html", context, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+LOCKED_TEXT = "登录失败次数过多，账号已暂时锁定，请 15 分钟后再试或重置密码"
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the sign-in page in Chinese,
+    429 with Retry-After, for this account from this client address only."""
+    wait = int(settings.AXES_COOLOFF_TIME * 3600)
+    context = {
+        "tab": "password",
+        "otp_form": OtpLoginForm(),
+        "pw_form": PasswordLoginForm(),
+        "error": LOCKED_TEXT,
+        "error_code": "account_locked",
+        "code_sent": False,
+        "next": "",
+    }
+    response = render(request, "reviews/login.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @require_POST

@@ -106,3 +106,33 @@ def test_password_reset_by_the_roster_email(client, district, settings, tmp_path
     )
     assert r.status_code == 302
     assert get_user_model().objects.get(pk=district.pk).check_password("Xy7-new-secret-2024")
+
+
+def test_a_burst_against_one_account_from_many_addresses_slows_down(
+    client, district, settings, monkeypatch
+):
+    """axes locks per account + address, so a distributed burst is never locked there; the
+    per-account throttle (reviews.services.signin) makes it wait instead, and the reviewer
+    still gets in once the short gap has passed."""
+    import time
+
+    settings.STAFF_ACCOUNT_SOFT_LIMIT = 10
+    settings.STAFF_ACCOUNT_MAX_GAP = 60
+    wrong = {"tab": "password", "identifier": "yuexiu@demo.gz", "password": "wrong"}
+    for n in range(10):
+        r = client.post("/review/login/", wrong, REMOTE_ADDR=f"203.0.113.{n + 1}")
+        assert r.status_code == 400
+    r = client.post("/review/login/", wrong, REMOTE_ADDR="203.0.113.50")
+    assert r.status_code == 400  # the 11th failure sets the first gap …
+    right = {**wrong, "password": "demo-district-2024"}
+    r = client.post("/review/login/", right, REMOTE_ADDR="198.51.100.7")
+    assert r.status_code == 429 and 0 < int(r["Retry-After"]) <= 3  # … of 2 seconds
+    assert "该账号登录失败次数过多" in r.content.decode()
+    for n in range(6):  # the gap doubles with every failure, up to the cap
+        monkeypatch.setattr(time, "time", lambda n=n: 10_000_000_000 + n * 100)
+        client.post("/review/login/", wrong, REMOTE_ADDR=f"203.0.113.{60 + n}")
+    r = client.post("/review/login/", right, REMOTE_ADDR="198.51.100.7")
+    assert r.status_code == 429 and int(r["Retry-After"]) == 61  # capped at a minute
+    monkeypatch.setattr(time, "time", lambda: 10_000_000_000 + 500 + 62)
+    r = client.post("/review/login/", right, REMOTE_ADDR="198.51.100.7")
+    assert r.status_code == 302  # the reviewer is in after the wait
