@@ -174,6 +174,11 @@ _section(
     ("reason_required", 400, "请填写原因"),
     ("reason_too_long", 400, "原因过长，请精简后重新填写"),
     ("confirm_employed_required", 400, "请先勾选“确认在职职工”，确认申领人为本单位在职职工"),
+    (
+        "registry_check_read_only",
+        403,
+        "该申领当前为“{status}”，学历接口校核阶段的申领只能查看，不能审核",
+    ),
     ("wrong_level", 403, "该申领当前为“{status}”，尚未到本级（{level}）审核"),
     ("review_closed", 403, "不在本级审核时间内（{opens} 至 {deadline}），无法提交审核结果"),
     ("conflict", 409, "该申领的状态已变更为“{status}”，本次操作未执行，请刷新后查看"),
