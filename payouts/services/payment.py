@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
@@ -28,6 +29,7 @@ from payouts.services.errors import PayoutError
 from payouts.services.ledger import record_paid_grant
 from payouts.services.locking import lock_campaign
 from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
+from subsidy.services import bank
 from unions.pii import blind_index, fernet, mask_account, scrub
 from unions.validators import normalise_input
 
@@ -331,7 +333,7 @@ def import_result(batch_id: int, dataset, by=None) -> ResultImportOutcome:
         errors, plan, seen = [], [], {}
         for n, raw in enumerate(dataset, 2):  # row 1 is the header
             cell = _cells(raw, idx)
-            account = cell("账号").replace(" ", "")
+            account = bank.normalise_account(cell("账号"))
             if not account and not any(str(c or "").strip() for c in raw):
                 continue  # blank line
             masked = mask_account(account) or "（空）"
@@ -444,10 +446,7 @@ def correct_account(
     half-width, 16–19 digits, Luhn, an ICBC debit BIN; a number outside the known BINs only
     when staff confirm it, and the application is then flagged as the form flags it). The
     change is kept (last four digits only) and appended to the audit chain."""
-    from django.core.exceptions import ValidationError
-
     from reviews.services import audit
-    from subsidy.services.bank import check_account
 
     branch = normalise_input(branch)
     reason = scrub(normalise_input(reason))
@@ -458,7 +457,7 @@ def correct_account(
     if len(branch) > 100 or len(reason) > 200:
         raise PayoutError("text_too_long", "开户支行不超过 100 字，更正原因不超过 200 字")
     try:
-        checked = check_account(account or "", confirm_unknown=confirm_unknown)
+        checked = bank.check_account(account or "", confirm_unknown=confirm_unknown)
     except ValidationError as exc:
         raise PayoutError(exc.code or "bad_account", " ".join(exc.messages))
     account = checked.account

@@ -1,5 +1,10 @@
 """The applicant's bank account: ICBC debit cards only (notice 五(三): 开户行仅限本人中国工商银行).
 
+The one home of the rule: every path that takes an account calls `check_account` — the web form
+and the API (subsidy.forms.ApplicationForm), city staff's correction after a failed payment
+(payouts.services.payment.correct_account) — and the bank's result file is read with the same
+`normalise_account`.
+
 The account must be 16–19 digits with a valid Luhn check digit. Its issuer is found by the
 longest BIN prefix in `BankBin` whose card length equals the account's length:
 ICBC debit → accepted; ICBC credit → refused; another bank → refused; no row → the applicant
