@@ -17,7 +17,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from subsidy import codes
 from subsidy.models import ApplicationType, CommitmentLetter, Hukou, WorkerGroup
 from subsidy.services import bank, uploads
-from unions.validators import clean_contact_phone, normalise_input
+from unions.validators import clean_contact_phone, normalise_input, refuse_garbled
 
 NUMBER_MIN, NUMBER_MAX = 6, 32
 
@@ -59,13 +59,6 @@ def _shallow(obj):
     new = object.__new__(type(obj))
     new.__dict__.update(obj.__dict__)
     return new
-
-
-def refuse_garbled(value: str) -> None:
-    """Text that was not valid UTF-8 (decoded with U+FFFD in place of its bytes: a GBK page,
-    a broken client) or holds NUL would be stored as garbage: refused with its own message."""
-    if "\ufffd" in value or "\x00" in value:
-        raise ValidationError("含有无法识别的字符，请删除后重新输入", code="text_garbled")
 
 
 class CharField(CheapCopy, forms.CharField):

@@ -18,6 +18,30 @@ def normalise_input(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip()
 
 
+GARBLED = "含有无法识别的字符，请删除后重新输入"
+
+
+def refuse_garbled(value: str) -> None:
+    """Text that was not valid UTF-8 (decoded with U+FFFD in place of its bytes: a GBK page,
+    a broken client) or holds NUL would be stored as garbage: refused with its own message."""
+    if "\ufffd" in value or "\x00" in value:
+        raise ValidationError(GARBLED, code="text_garbled")
+
+
+def clean_free_text(value: str | None, *, mask_numbers: bool = True) -> str:
+    """The one cleaner of the free text people type (a refusal or revocation reason, a
+    correction's reason and branch, the form's text fields): surrounding spaces go; garbled
+    text or a NUL is refused (ValidationError `text_garbled`); an ID or card number typed into
+    it is masked (`unions.pii.scrub`, SPEC §12: the text is stored, exported, logged and sent)
+    unless `mask_numbers=False`. Whether it is required and how long it may be is the
+    field's own rule, said in its own words."""
+    from unions.pii import scrub
+
+    text = (value or "").strip()
+    refuse_garbled(text)
+    return scrub(text) if mask_numbers else text
+
+
 def clean_id_number(value: str) -> str:
     """Return the canonical 18-character ID number or raise a Chinese ValidationError."""
     raw = normalise_input(value).replace(" ", "").upper()

@@ -31,7 +31,7 @@ from payouts.services.locking import lock_campaign
 from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
 from subsidy.services import bank
 from unions.pii import blind_index, fernet, mask_account, scrub
-from unions.validators import normalise_input
+from unions.validators import clean_free_text, normalise_input, refuse_garbled
 
 S = ApplicationStatus
 HEADERS = ["账号", "户名", "金额", "开户支行", "备注"]
@@ -448,12 +448,14 @@ def correct_account(
     change is kept (last four digits only) and appended to the audit chain."""
     from reviews.services import audit
 
-    branch = normalise_input(branch)
-    reason = scrub(normalise_input(reason))
-    if not reason:
-        raise PayoutError("reason_required", "请填写更正原因")
-    if any("\x00" in t or "\ufffd" in t for t in (branch, reason, account or "")):
-        raise PayoutError("text_garbled", "含有无法识别的字符，请删除后重新输入")
+    try:
+        reason = clean_free_text(normalise_input(reason))
+        if not reason:
+            raise PayoutError("reason_required", "请填写更正原因")
+        branch = clean_free_text(normalise_input(branch), mask_numbers=False)
+        refuse_garbled(account or "")
+    except ValidationError as exc:
+        raise PayoutError(exc.code, exc.messages[0])
     if len(branch) > 100 or len(reason) > 200:
         raise PayoutError("text_too_long", "开户支行不超过 100 字，更正原因不超过 200 字")
     try:

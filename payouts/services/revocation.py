@@ -5,6 +5,7 @@ allocation run never see each other half done, and the funded count never exceed
 (R2). Each is a single-row transition, so django-fsm's post_transition audits and notifies.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_fsm import has_transition_perm
 
@@ -14,7 +15,7 @@ from payouts.services.locking import lock_campaign
 from payouts.services.public_list import invalidate_public_list
 from payouts.services.supplementary import list_supplementary
 from subsidy.models import RANK_ORDER, Application, ApplicationStatus
-from unions.pii import scrub
+from unions.validators import clean_free_text
 
 S = ApplicationStatus
 PROMOTION_REASON = "递补：有获补助人员被取消资格，列入补充公示"
@@ -24,11 +25,12 @@ def revoke(application: Application, by, reason: str):
     """Revoke a funded application, or one whose payment failed, with a reason (R7): the place
     it held is freed and the best-ranked waitlisted application promoted. Return the promoted
     application or None."""
-    reason = scrub((reason or "").strip())  # stored, exported and sent: numbers masked
+    try:
+        reason = clean_free_text(reason)  # stored, exported and sent: numbers masked
+    except ValidationError as exc:
+        raise PayoutError(exc.code, exc.messages[0])
     if not reason:
         raise PayoutError("reason_required", "请填写取消补助资格的原因")
-    if "\x00" in reason or "\ufffd" in reason:
-        raise PayoutError("text_garbled", "含有无法识别的字符，请删除后重新输入")
     if len(reason) > 500:
         raise PayoutError("reason_too_long", "原因不能超过 500 字")
     with transaction.atomic():

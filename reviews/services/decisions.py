@@ -15,6 +15,7 @@ the concurrency test's control case can show the silent overwrite they prevent.
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, has_transition_perm
@@ -30,7 +31,7 @@ from subsidy.models import (
     ApplicationStatus,
 )
 from unions.models import ReviewerLevel
-from unions.pii import scrub
+from unions.validators import clean_free_text
 
 REASON_MAX_LENGTH = 500
 _LEVEL_ORDER = [ReviewerLevel.GRASSROOTS, ReviewerLevel.DISTRICT, ReviewerLevel.CITY]
@@ -94,12 +95,17 @@ def reject(user, application_id, *, reason="", expected_status=None):
     return _decide(user, application_id, "reject", reason, False, expected_status)
 
 
-def _check_input(level, action, reason, confirm_employed):
+def _check_input(level, action, reason, confirm_employed) -> str:
+    """Refuse what the decision's own input does not allow; return the reason, cleaned (free
+    text is stored, exported, logged and sent to the applicant: an ID or card number typed
+    into it is kept masked, SPEC §12)."""
+    try:
+        reason = clean_free_text(reason)
+    except ValidationError as exc:
+        raise DecisionError(exc.code, exc.messages[0])
     if action == "reject":
         if not reason:
             raise DecisionError("reason_required", "审核不通过时必须填写审核不通过原因")
-        if "\x00" in reason or "\ufffd" in reason:
-            raise DecisionError("text_garbled", "含有无法识别的字符，请删除后重新输入")
         if len(reason) > REASON_MAX_LENGTH:
             raise DecisionError(
                 "reason_too_long", f"审核不通过原因不能超过 {REASON_MAX_LENGTH} 个字"
@@ -108,6 +114,7 @@ def _check_input(level, action, reason, confirm_employed):
         raise DecisionError(
             "confirm_employed_required", "请先勾选“确认在职职工”，确认申领人为本单位在职职工"
         )
+    return reason
 
 
 def _check_state(app, level, expected_status):
@@ -165,9 +172,6 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
     level = reviewer_level(user)
     if level is None:
         raise NotInScope()
-    # Free text is stored, exported, logged and sent to the applicant: an ID or card number
-    # typed into it is kept masked (SPEC §12).
-    reason = scrub((reason or "").strip())
     locking = testhooks.on("review_locking")
     try:
         with transaction.atomic():
@@ -179,7 +183,7 @@ def _decide(user, application_id, action, reason, confirm_employed, expected_sta
                 # The one door already hides a reviewer's own application; asked again here
                 # on the locked row, so no route around the door can decide it (SPEC §2).
                 raise NotInScope()
-            _check_input(level, action, reason, bool(confirm_employed))
+            reason = _check_input(level, action, reason, bool(confirm_employed))
             _check_state(app, level, expected_status)
             _check_window(app, level)
             name = _TRANSITIONS[(level, action)]
