@@ -15,10 +15,11 @@ from notifications.models import (
 from notifications.resources import InquiryResource
 from notifications.services import delivery
 from subsidy.models import FAQ
+from unions.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -61,15 +62,6 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="接收方")
     def masked_recipient(self, obj):
         return obj.masked_recipient
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="重新发送（仅限发送失败或结果待核实的记录）", permissions=["view"])
     def resend_selected(self, request, queryset):

@@ -10,10 +10,11 @@ from registry import pipeline
 from registry.models import OverdueRegistryCheck
 from registry.sla import format_seconds, sla_figures
 from subsidy.models import ApplicationStatus, Campaign
+from unions.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(OverdueRegistryCheck)
-class OverdueRegistryCheckAdmin(admin.ModelAdmin):
+class OverdueRegistryCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "queue_number",
         "name",
@@ -61,15 +62,6 @@ class OverdueRegistryCheckAdmin(admin.ModelAdmin):
                 f"超过 {f.sla_hours} 小时无结果 {f.overdue}",
             )
         return super().changelist_view(request, extra_context)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         # city staff: whoever may see applications in the admin at all

@@ -5,18 +5,10 @@ from django.contrib import admin
 
 from reviews.models import AuditRecord, OpenedApplication, PIIViewLog
 from subsidy.models import Application
+from unions.admin_mixins import ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         visible = Application.objects.visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(application__in=visible)

@@ -6,6 +6,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from subsidy.models import FAQ, Application, BankBin, Campaign, CommitmentLetter
 from unions.admin import id_number_search, looks_like_id_number
+from unions.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(Campaign)
@@ -59,7 +60,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: status changes go through the review desk and its audited services."""
 
     list_display = (
@@ -110,15 +111,6 @@ class ApplicationAdmin(admin.ModelAdmin):
         if looks_like_id_number(term):
             return id_number_search(queryset, term), False
         return super().get_search_results(request, queryset, term)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BankBinResource(resources.ModelResource):

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
+from unions.admin_mixins import ReadOnlyAdminMixin
 from unions.models import (
     JoinRequest,
     Member,
@@ -246,20 +247,11 @@ class TransferRequestAdmin(_RequestAdmin):
 
 
 @admin.register(MembershipEvent)
-class MembershipEventAdmin(admin.ModelAdmin):
+class MembershipEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("member", "kind", "from_union", "to_union", "at", "by")
     list_filter = ("kind",)
     search_fields = ("member__name", "member__mobile")
     list_select_related = ("member", "from_union", "to_union", "by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReviewerProfileForm(forms.ModelForm):
