@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from subsidy.conflicts import own_member_ids
-from unions.models import Member, ReviewerLevel, Union
+from unions.models import Member, ReviewerLevel, Union, reviewer_level
 from unions.pii import EncryptedCharField, mask_account, mask_id_number
 
 
@@ -196,28 +196,28 @@ def statuses_visible_at(level: str | None) -> list[str]:
     return list(S.values)
 
 
+def sql_literals(*statuses: str) -> str:
+    """Statuses (or stages) as SQL string literals for a statement the ORM does not write:
+    `status IN ({sql_literals(S.APPROVED, S.FUNDED)})`. Built from ApplicationStatus, so a
+    renamed or removed status fails here when the statement is built, not in production."""
+    return ", ".join(f"'{S(s).value}'" for s in statuses)
+
+
 def stage_of(status: str) -> str:
     """The stage a status belongs to: the status itself, or `approved` for the allocation's."""
     return S.APPROVED if status in ALLOCATION_STATUSES else status
 
 
-def _reviewer_level(user):
-    reviewer = getattr(user, "reviewer", None)
-    if reviewer is None or not reviewer.active or not reviewer.can_review:
-        return None
-    return reviewer.level
-
-
 def can_act_grassroots(instance, user):
-    return _reviewer_level(user) == ReviewerLevel.GRASSROOTS
+    return reviewer_level(user) == ReviewerLevel.GRASSROOTS
 
 
 def can_act_district(instance, user):
-    return _reviewer_level(user) == ReviewerLevel.DISTRICT
+    return reviewer_level(user) == ReviewerLevel.DISTRICT
 
 
 def can_act_city(instance, user):
-    return _reviewer_level(user) == ReviewerLevel.CITY
+    return reviewer_level(user) == ReviewerLevel.CITY
 
 
 def not_published(instance):

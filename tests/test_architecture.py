@@ -37,3 +37,37 @@ def test_the_free_text_paths_call_the_one_cleaner():
         assert "clean_free_text(" in (ROOT / path).read_text(encoding="utf-8"), path
     forms = (ROOT / "subsidy/forms.py").read_text(encoding="utf-8")
     assert "refuse_garbled" in forms and "def refuse_garbled" not in forms
+
+
+def test_reviewer_level_has_one_home():
+    assert where(r"def _?reviewer_level\b") == ["unions/models.py"]
+
+
+def test_read_only_admin_pages_share_one_mixin():
+    """No admin class spells out no-add, no-change and no-delete by itself any more."""
+    trio = (
+        r"def has_add_permission\(self, request(, obj=None)?\):\s+return False\s+"
+        r"def has_change_permission\(self, request, obj=None\):\s+return False\s+"
+        r"def has_delete_permission\(self, request, obj=None\):\s+return False"
+    )
+    assert where(trio) == ["unions/admin_mixins.py"]
+
+
+def test_join_and_transfer_requests_share_their_abstract_base():
+    from unions.models import JoinRequest, MembershipRequest, TransferRequest
+
+    assert MembershipRequest._meta.abstract
+    for model in (JoinRequest, TransferRequest):
+        assert issubclass(model, MembershipRequest)
+        names = {f.name for f in model._meta.fields}
+        assert {"status", "requested_at", "decided_at", "decided_by"} <= names
+
+
+def test_sql_names_statuses_through_application_status():
+    """No status is spelled as a SQL string literal: statements build them with
+    subsidy.models.sql_literals, so a renamed status cannot leave a statement behind."""
+    from subsidy.models import ApplicationStatus
+
+    names = "|".join(ApplicationStatus.values)
+    assert where(rf"(status|stage)\s*(=|<>|!=|IN \(|NOT IN \()\s*'({names})'") == []
+    assert where(rf"SELECT id, status, '({names})'") == []

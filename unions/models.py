@@ -215,13 +215,10 @@ class RequestStatus(models.TextChoices):
     REJECTED = "rejected", "已拒绝"
 
 
-class JoinRequest(models.Model):
-    """A person asking to join a grassroots union; the union admin approves (实名入会)."""
+class MembershipRequest(models.Model):
+    """What a request about a membership has, whichever it is: its status, when it was made,
+    and who decided it when (the union admin that approves or refuses it)."""
 
-    member = models.ForeignKey(
-        Member, verbose_name="会员", on_delete=models.CASCADE, related_name="join_requests"
-    )
-    union = models.ForeignKey(Union, verbose_name="申请加入的工会", on_delete=models.PROTECT)
     status = models.CharField(
         "状态", max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
@@ -237,6 +234,23 @@ class JoinRequest(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+    def decide(self, status: str, by, at=None) -> None:
+        """Record the decision (saved: status, decided_at, decided_by)."""
+        self.status, self.decided_at, self.decided_by = status, at or timezone.now(), by
+        self.save(update_fields=["status", "decided_at", "decided_by"])
+
+
+class JoinRequest(MembershipRequest):
+    """A person asking to join a grassroots union; the union admin approves (实名入会)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name="会员", on_delete=models.CASCADE, related_name="join_requests"
+    )
+    union = models.ForeignKey(Union, verbose_name="申请加入的工会", on_delete=models.PROTECT)
+
+    class Meta:
         verbose_name = "入会申请"
         verbose_name_plural = "入会申请"
         constraints = [
@@ -249,7 +263,7 @@ class JoinRequest(models.Model):
         return f"{self.member.name} → {self.union}"
 
 
-class TransferRequest(models.Model):
+class TransferRequest(MembershipRequest):
     """会籍转移: a member moves to another union once that union approves."""
 
     member = models.ForeignKey(
@@ -260,19 +274,6 @@ class TransferRequest(models.Model):
     )
     to_union = models.ForeignKey(
         Union, verbose_name="转入工会", on_delete=models.PROTECT, related_name="+"
-    )
-    status = models.CharField(
-        "状态", max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
-    )
-    requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
     )
 
     class Meta:
@@ -333,6 +334,16 @@ class ReviewerLevel(models.TextChoices):
     GRASSROOTS = "grassroots", "基层工会"
     DISTRICT = "district", "区总工会，产业、直属单位工会"
     CITY = "city", "市总工会"
+
+
+def reviewer_level(user) -> str | None:
+    """The level at which `user` reviews (a ReviewerLevel value), or None when they may not
+    review: no reviewer profile, a disabled one, or one without the review permission. The one
+    answer for the state machine's permissions, the review desk and its API."""
+    reviewer = getattr(user, "reviewer", None)
+    if reviewer is None or not reviewer.active or not reviewer.can_review:
+        return None
+    return reviewer.level
 
 
 class ReviewerProfile(models.Model):

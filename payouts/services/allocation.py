@@ -26,7 +26,7 @@ from django.db.models import Count
 
 from payouts.services.locking import lock_campaign
 from payouts.services.supplementary import list_supplementary
-from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign
+from subsidy.models import RANK_ORDER, Application, ApplicationStatus, Campaign, sql_literals
 from subsidy.services.transitions import record_bulk_transitions
 
 S = ApplicationStatus
@@ -38,17 +38,19 @@ TABLE = Application._meta.db_table
 # the `approved` stage (approved, funded, waitlisted: Application.stage), which the indexes
 # carry; their status comes from the heap. Both are set-based reads. The write changes only
 # `status`, which no index contains: heap-only (HOT) updates.
+# The statuses the statements below name, as SQL literals built from ApplicationStatus.
+APPROVED, FUNDED, WAITLISTED = (sql_literals(s) for s in (S.APPROVED, S.FUNDED, S.WAITLISTED))
 _CHANGES_BEFORE_PUBLICATION = f"""
 WITH head AS MATERIALIZED (
     SELECT id, status FROM {TABLE}
-    WHERE campaign_id = %s AND stage = 'approved'
+    WHERE campaign_id = %s AND stage = {APPROVED}
     ORDER BY submitted_at, city_approved_at, queue_number
     LIMIT %s
 )
-SELECT id, status, 'funded' FROM head WHERE status <> 'funded'
+SELECT id, status, {FUNDED} FROM head WHERE status <> {FUNDED}
 UNION ALL
-SELECT id, status, 'waitlisted' FROM {TABLE}
-WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'funded')
+SELECT id, status, {WAITLISTED} FROM {TABLE}
+WHERE campaign_id = %s AND stage = {APPROVED} AND status IN ({APPROVED}, {FUNDED})
   AND id NOT IN (SELECT id FROM head)
 """
 
@@ -60,14 +62,14 @@ WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'funded
 _CHANGES_AFTER_PUBLICATION = f"""
 WITH head AS MATERIALIZED (
     SELECT id, status FROM {TABLE}
-    WHERE campaign_id = %s AND stage = 'approved' AND status IN ('approved', 'waitlisted')
+    WHERE campaign_id = %s AND stage = {APPROVED} AND status IN ({APPROVED}, {WAITLISTED})
     ORDER BY submitted_at, city_approved_at, queue_number
     LIMIT %s
 )
-SELECT id, status, 'funded' FROM head
+SELECT id, status, {FUNDED} FROM head
 UNION ALL
-SELECT id, status, 'waitlisted' FROM {TABLE}
-WHERE campaign_id = %s AND stage = 'approved' AND status = 'approved'
+SELECT id, status, {WAITLISTED} FROM {TABLE}
+WHERE campaign_id = %s AND stage = {APPROVED} AND status = {APPROVED}
   AND id NOT IN (SELECT id FROM head)
 """
 

@@ -30,7 +30,7 @@ from subsidy.models import (
     Application,
     ApplicationStatus,
 )
-from unions.models import ReviewerLevel
+from unions.models import ReviewerLevel, reviewer_level
 from unions.validators import clean_free_text
 
 REASON_MAX_LENGTH = 500
@@ -78,13 +78,6 @@ class DecisionError(Exception):
 
 class NotInScope(Exception):
     """The application does not exist or is outside the reviewer's scope: answer 404."""
-
-
-def reviewer_level(user) -> str | None:
-    reviewer = getattr(user, "reviewer", None)
-    if reviewer is None or not reviewer.active or not reviewer.can_review:
-        return None
-    return reviewer.level
 
 
 def approve(user, application_id, *, confirm_employed=False, expected_status=None):

@@ -52,7 +52,7 @@ from django.utils import timezone
 import testhooks
 from registry.pipeline import dispatch_check
 from subsidy import codes
-from subsidy.models import Application, Campaign
+from subsidy.models import Application, ApplicationStatus, Campaign, sql_literals
 from subsidy.refcache import intake_campaign
 from subsidy.services import eligibility, prepared, uploads
 
@@ -195,7 +195,7 @@ CLAIM_PLACE = (
     "WHERE id = %s AND NOT intake_closed_manually AND opens_at <= %s AND closes_at > %s "
     "AND applicant_count < application_cap "
     "AND (SELECT count(*) FROM subsidy_application a WHERE a.campaign_id = %s "
-    "AND a.city_approved_at IS NOT NULL AND a.stage <> 'revoked') < quota "
+    f"AND a.city_approved_at IS NOT NULL AND a.stage <> {sql_literals(ApplicationStatus.REVOKED)}) < quota "
     "RETURNING last_queue_number"
 )
 # Without the lock (tests only): the count is read first and the counters move blindly.

@@ -111,8 +111,7 @@ def approve_join(join_request: JoinRequest, *, by) -> Member:
     member.status = MembershipStatus.ACTIVE
     member.active_since = now
     member.save(update_fields=["union", "status", "active_since"])
-    req.status, req.decided_at, req.decided_by = RequestStatus.APPROVED, now, by
-    req.save(update_fields=["status", "decided_at", "decided_by"])
+    req.decide(RequestStatus.APPROVED, by, at=now)
     MembershipEvent.objects.create(
         member=member, kind=MembershipEvent.Kind.JOINED, to_union=req.union, at=now, by=by
     )
@@ -125,8 +124,7 @@ def reject_join(join_request: JoinRequest, *, by) -> JoinRequest:
     _require_admin(by, req.union)
     if req.status != RequestStatus.PENDING:
         raise ValidationError("该入会申请已处理", code="request_decided")
-    req.status, req.decided_at, req.decided_by = RequestStatus.REJECTED, timezone.now(), by
-    req.save(update_fields=["status", "decided_at", "decided_by"])
+    req.decide(RequestStatus.REJECTED, by)
     return req
 
 
@@ -163,8 +161,7 @@ def approve_transfer(transfer: TransferRequest, *, by) -> Member:
     now = timezone.now()
     member.union = req.to_union
     member.save(update_fields=["union"])
-    req.status, req.decided_at, req.decided_by = RequestStatus.APPROVED, now, by
-    req.save(update_fields=["status", "decided_at", "decided_by"])
+    req.decide(RequestStatus.APPROVED, by, at=now)
     MembershipEvent.objects.create(
         member=member,
         kind=MembershipEvent.Kind.TRANSFERRED,
@@ -182,8 +179,7 @@ def reject_transfer(transfer: TransferRequest, *, by) -> TransferRequest:
     _require_admin(by, req.to_union)
     if req.status != RequestStatus.PENDING:
         raise ValidationError("该会籍转移申请已处理", code="request_decided")
-    req.status, req.decided_at, req.decided_by = RequestStatus.REJECTED, timezone.now(), by
-    req.save(update_fields=["status", "decided_at", "decided_by"])
+    req.decide(RequestStatus.REJECTED, by)
     return req
 
 
