@@ -133,24 +133,29 @@ def form_view(request):
     if not (len(token) <= 64 and token.isascii() and token.isprintable()):
         token = ""  # not one we issued (tampered): the page answers that it expired
     form = ApplicationForm(request.POST, request.FILES, commitment=commitment)
-    replay = intake.find_replay(member, token) if token else None
-    if replay is not None:
-        return redirect("/apply/progress/")
-    if token not in request.session.get(FORM_TOKENS, []):
-        return _form_page(
-            request,
-            form,
-            member,
-            campaign,
-            commitment,
-            _issue_token(request),
-            refusal={"code": "form_expired", "detail": "页面已过期，请核对后重新提交"},
-            status=400,
-        )
-    if not form.is_valid():
-        return _form_page(request, form, member, campaign, commitment, token, status=400)
+    # The submission's steps, in the API's order (subsidy.api.views.create_application):
+    # precheck (the entry check's refusal, or the retried request's application), the form,
+    # then the submit under the lock.
     try:
-        intake.submit(member, campaign, form.submission_data(), idempotency_key=token)
+        checked = intake.precheck(member, campaign, token)
+        if isinstance(checked, Application):
+            return redirect("/apply/progress/")  # a re-sent POST: its application exists
+        if token not in request.session.get(FORM_TOKENS, []):
+            return _form_page(
+                request,
+                form,
+                member,
+                campaign,
+                commitment,
+                _issue_token(request),
+                refusal={"code": "form_expired", "detail": "页面已过期，请核对后重新提交"},
+                status=400,
+            )
+        if not form.is_valid():
+            return _form_page(request, form, member, campaign, commitment, token, status=400)
+        intake.submit(
+            member, campaign, form.submission_data(), idempotency_key=token, prechecked=checked
+        )
     except intake.IntakeRefused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return _form_page(
