@@ -71,3 +71,15 @@ def test_sql_names_statuses_through_application_status():
     names = "|".join(ApplicationStatus.values)
     assert where(rf"(status|stage)\s*(=|<>|!=|IN \(|NOT IN \()\s*'({names})'") == []
     assert where(rf"SELECT id, status, '({names})'") == []
+
+
+def test_one_browser_launch_for_every_browser_test():
+    """tests/e2e/conftest.py launches Debian's Chromium for all of them; no test module
+    launches its own."""
+    launching = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "tests").rglob("*.py")
+        if path != Path(__file__).resolve()
+        and re.search(r"executable_path|def browser_type_launch_args|\.launch\(", path.read_text())
+    )
+    assert launching == ["tests/e2e/conftest.py"]

@@ -4,7 +4,6 @@ photo, see the warning for a certificate number with a space, submit, see the pr
 Screenshots of each step go to tests/e2e/screenshots/."""
 
 import importlib
-import os
 import re
 from pathlib import Path
 
@@ -16,23 +15,8 @@ from tests.subsidy.conftest import ICBC_DEBIT, image_bytes
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
 # ordinary synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHOTS = Path(__file__).parent / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-    }
 
 
 @pytest.fixture(scope="session")

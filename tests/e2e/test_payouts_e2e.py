@@ -2,7 +2,6 @@
 (R8), publish once the city's deadline has passed, the public sees the masked list, and after
 the publication period a payment batch is created and its XLSX downloaded (and logged)."""
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,23 +13,9 @@ from payouts.models import PaymentFileDownload
 from subsidy.models import Application, ApplicationStatus, Campaign
 from tests.payouts.conftest import luhn_account, make_app
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
 SHOTS = Path(__file__).parent / "screenshots"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    return {
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-    }
 
 
 def _login(context, live_server, user):

@@ -4,7 +4,6 @@ approves; a district reviewer signs in with a password and rejects another with 
 then the rejected applicant signs in on a phone and reads the reason on the progress page.
 Screenshots of each screen go to tests/e2e/screenshots/review-*.png."""
 
-import os
 import re
 from pathlib import Path
 
@@ -15,24 +14,8 @@ from reviews.models import AuditRecord
 from subsidy.models import Application
 from tests.factories import ApplicationFactory, MemberFactory, ReviewerFactory
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-    }
 
 
 def _shot(page, name):

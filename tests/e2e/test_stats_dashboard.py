@@ -1,7 +1,6 @@
 """The statistics dashboards in Chromium: the city one draws its charts, a district one shows
 only its own figures."""
 
-import os
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -12,26 +11,11 @@ from django.utils import timezone
 from tests.factories import ApplicationFactory, MemberFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are not async.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 APPROVED = {"approved", "funded", "paid"}
 SHOTS = dj_settings.BASE_DIR / "tests" / "e2e" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-    }
 
 
 def _login(page, live_server, user):
