@@ -174,25 +174,3 @@ class HttpRegistryClient:
         except (ValueError, KeyError, TypeError):
             pass
         return Unavailable("malformed")
-
-
-_default_client = None
-_default_lock = threading.Lock()
-
-
-def default_client() -> RegistryClient:
-    """The process-wide client, rate-limited (see ratelimit.py)."""
-    global _default_client
-    with _default_lock:
-        if _default_client is None:
-            from registry.ratelimit import RateLimitedClient
-
-            _default_client = RateLimitedClient(HttpRegistryClient.from_settings())
-        return _default_client
-
-
-def reset_default_client() -> None:
-    """Forget the cached client (tests change REGISTRY_URL between cases)."""
-    global _default_client
-    with _default_lock:
-        _default_client = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
-from registry.client import LookupResult, RegistryClient, Unavailable
+from registry.client import HttpRegistryClient, LookupResult, RegistryClient, Unavailable
 
 _SCRIPT = """
 local key = KEYS[1]
@@ -122,3 +122,23 @@ class RateLimitedClient:
 
     def lookup_certificate(self, number: str) -> LookupResult:
         return self._acquire() or self.inner.lookup_certificate(number)
+
+
+_default_client = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> RegistryClient:
+    """The process-wide client: HTTP, rate-limited."""
+    global _default_client
+    with _default_lock:
+        if _default_client is None:
+            _default_client = RateLimitedClient(HttpRegistryClient.from_settings())
+        return _default_client
+
+
+def reset_default_client() -> None:
+    """Forget the cached client (tests change REGISTRY_URL between cases)."""
+    global _default_client
+    with _default_lock:
+        _default_client = None

@@ -20,7 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from registry import conf, rules
-from registry.client import Found, NotFound, RegistryClient, Unavailable, default_client
+from registry.client import Found, NotFound, RegistryClient, Unavailable
+from registry.ratelimit import default_client
 from subsidy.models import Application, ApplicationStatus, ApplicationType
 from subsidy.services import uploads
 from unions.pii import mask_id_number

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.client import reset_default_client
+from registry.ratelimit import reset_default_client
 from subsidy.models import ApplicationStatus
 from tests.factories import ApplicationFactory, MemberFactory
 

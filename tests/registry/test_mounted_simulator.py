@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from registry.client import reset_default_client
+from registry.ratelimit import reset_default_client
 from registry.tasks import check_registry
 from subsidy.models import ApplicationStatus
 from tests.registry.conftest import record_for
