@@ -50,6 +50,7 @@ def warm_up():
     Image.preinit()
     clean_contact_phone.__wrapped__("13800138000")  # not kept: the cache is for real input
     clean_contact_phone.__wrapped__("020-83000000")
+    celery_app.loader.import_default_modules()  # every app's tasks: services send them by name
     celery_app.finalize(auto=True)
     celery_app.amqp.router  # noqa: B018 — builds the publisher's routing and message types
     celery_app.backend  # noqa: B018 — a publish's result handle finds it by entry points

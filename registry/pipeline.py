@@ -52,12 +52,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from config.celery import enqueue, task
 from registry import conf
 from registry.handoff import Handoff, at_exit
 from subsidy.models import Application, ApplicationStatus
 
 logger = logging.getLogger(__name__)
 
+# The tasks this module sends (registry.tasks; sent by name: the tasks import this module).
+CHECK_TASK = "subsidy.tasks.check_registry"
+DRAIN_TASK = "subsidy.tasks.drain_registry_queue"
 PENDING_KEY = "registry:pending"
 DRAIN_FLAG_KEY = "registry:drain-scheduled"
 # Submissions within this window share one drain: at most one publish per window however
@@ -171,10 +175,8 @@ class DispatchQueue:
         _, scheduled = pipe.execute()
         if not scheduled:
             return False  # a drain is scheduled and has not started popping: it will see ours
-        from registry.tasks import drain_registry_queue
-
         try:
-            drain_registry_queue.apply_async(countdown=DRAIN_COUNTDOWN)
+            enqueue(DRAIN_TASK, countdown=DRAIN_COUNTDOWN)
         except Exception:
             # Let the next commit try again; ids already on the list wait for its drain or
             # for the periodic sweep task's.
@@ -189,8 +191,7 @@ class DispatchQueue:
 def send_checks(ids, countdown=None, marked_at=None) -> int:
     """Publish one check task per id; returns how many were sent. A broker that is down is
     logged, not raised, and the unsent ones are left for the sweeper."""
-    from registry.tasks import check_registry
-
+    check_registry = task(CHECK_TASK)
     ids = list(ids)
     if not ids:
         return 0

@@ -37,13 +37,13 @@ def _members_of_person(user, reviewer) -> Q:
     return q
 
 
-def own_member_ids(user) -> set[int]:
+def own_member_ids(user, applications) -> set[int]:
     """Ids of the members whose applications are this person's own: the member records of the
     person, and the members of any application submitted with the person's ID number or
     mobile (an application keeps the mobile it was submitted with, also after the member
-    changes it). One query."""
-    from subsidy.models import Application
-
+    changes it). One query. `applications`: the Application manager to search (the door,
+    `ApplicationQuerySet.visible_to`, passes its own — this module does not import the
+    models that import it)."""
     if user is None or not user.is_authenticated:
         return set()
     reviewer = _profile(user)
@@ -53,8 +53,8 @@ def own_member_ids(user) -> set[int]:
         by_identity |= Q(id_hmac=reviewer.id_hmac)
     if reviewer is not None and reviewer.phone:
         by_identity |= Q(mobile=reviewer.phone)
-    applications = Application.objects.filter(by_identity).order_by().values_list("member_id")
-    return set(mine.values_list("pk").union(applications, all=False).values_list("pk", flat=True))
+    theirs = applications.filter(by_identity).order_by().values_list("member_id")
+    return set(mine.values_list("pk").union(theirs, all=False).values_list("pk", flat=True))
 
 
 def is_own_application(user, application) -> bool:

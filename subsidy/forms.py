@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 
 from subsidy import codes
-from subsidy.models import ApplicationType, CommitmentLetter, Hukou, WorkerGroup
+from subsidy.models import ApplicationType, Hukou, WorkerGroup
+from subsidy.refcache import current_commitment
 from subsidy.services import bank, uploads
 from unions.validators import clean_contact_phone, normalise_input, refuse_garbled
 
@@ -186,7 +187,7 @@ class ApplicationForm(forms.Form):
 
     def __init__(self, *args, commitment=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.commitment = commitment or CommitmentLetter.current()
+        self.commitment = commitment or current_commitment.get()
         self.warnings: list[dict] = []
         self.photo: bytes | None = None  # verified, as uploaded (sanitized after submission)
         self.bin_unknown = False

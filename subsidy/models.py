@@ -282,7 +282,7 @@ class ApplicationQuerySet(models.QuerySet):
                 qs = self.in_status(*statuses_visible_at(reviewer.level))
             # Conflict of interest by identity, not by link (SPEC §2): the person's own
             # applications, recognised by member record, ID number or mobile.
-            own = own_member_ids(user)
+            own = own_member_ids(user, self.model.objects)
             if own:
                 qs = qs.exclude(member_id__in=sorted(own))
             if reviewer.is_city:
@@ -298,7 +298,7 @@ class ApplicationQuerySet(models.QuerySet):
             subtree = Union.objects.subtree_of(managed).values_list("pk", flat=True)
             return qs.filter(union_id__in=list(subtree))
         if user.is_superuser and user.is_active:
-            own = own_member_ids(user)
+            own = own_member_ids(user, self.model.objects)
             return self.exclude(member_id__in=sorted(own)) if own else self
         return self.none()
 
@@ -669,13 +669,6 @@ class CommitmentLetter(models.Model):
 
     def __str__(self):
         return f"{self.title} v{self.version}"
-
-    @classmethod
-    def current(cls):
-        """The active letter with the highest version (kept per process: `subsidy.refcache`)."""
-        from subsidy.refcache import current_commitment
-
-        return current_commitment.get()
 
 
 class FAQ(models.Model):

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reviews.models import PIIViewLog
 from subsidy import codes
 from subsidy.forms import ApplicationForm, PhoneForm
-from subsidy.models import Application, Campaign, CommitmentLetter
+from subsidy.models import Application, Campaign
+from subsidy.refcache import current_commitment
 from subsidy.request_context import client_ip
 from subsidy.services import eligibility, intake, otp, progress, uploads
 from unions.pii import mask_phone
@@ -120,7 +121,7 @@ def form_view(request):
     re-sent POST returns the application the first one created."""
     check = eligibility.entry_check(request.user)
     member, campaign = check.member, check.campaign
-    commitment = CommitmentLetter.current()
+    commitment = current_commitment.get()
     if request.method in ("GET", "HEAD"):
         if not check.eligible:
             return redirect("/apply/")

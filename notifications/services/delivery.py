@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import testhooks
+from config import celery as tasks_broker
 from notifications import conf
 from notifications.channels import (
     AmbiguousDelivery,
@@ -70,11 +71,8 @@ def enqueue_rows(columns: list[str], rows: list[tuple]) -> list[int]:
 
 
 def _deliver_after_commit(ids):
-    from notifications import tasks
-    from subsidy.tasks_base import send_on_commit
-
     for i in range(0, len(ids), 200):
-        send_on_commit(tasks.deliver_many, ids[i : i + 200])
+        tasks_broker.enqueue_on_commit("notifications.tasks.deliver_many", ids[i : i + 200])
 
 
 def claim(pk, now=None):
@@ -167,10 +165,8 @@ def _schedule_retry(row, error):
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
         last_error=error[:300],
     )
-    from notifications import tasks
-
     try:
-        tasks.deliver.apply_async(args=[row.pk], countdown=delay)
+        tasks_broker.enqueue("notifications.tasks.deliver", row.pk, countdown=delay)
     except Exception:  # broker down: the sweeper picks the row up when it is due
         log.warning("could not queue retry of notification %s", row.pk, exc_info=True)
     return D.PENDING

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from config.celery import enqueue
 from notifications import conf
 from subsidy.conflicts import own_member_ids
 from subsidy.models import (
@@ -54,7 +55,7 @@ def _own_part(user) -> str:
     """The scope without the person's own applications (conflict of interest, SPEC §2) is
     another scope: a reviewer who applied never reads figures that count their own row, nor
     shares theirs with the scope's other reviewers."""
-    own = own_member_ids(user)
+    own = own_member_ids(user, Application.objects)
     return ":without-" + "-".join(map(str, sorted(own))) if own else ""
 
 
@@ -90,10 +91,8 @@ def campaign_stats(campaign, user, use_cache=True) -> dict:
         stale = cache.get(key + ":stale")
         if stale is not None:
             if cache.add(key + ":refreshing", 1, 120):
-                from notifications import tasks
-
                 try:
-                    tasks.refresh_stats.delay(campaign.pk, user.pk)
+                    enqueue("notifications.tasks.refresh_stats", campaign.pk, user.pk)
                 except Exception:  # broker down: compute in-line instead
                     cache.delete(key + ":refreshing")
                     return refresh(campaign, user)

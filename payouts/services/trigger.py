@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from config.celery import enqueue
+
 log = logging.getLogger(__name__)
 
 
@@ -25,8 +27,6 @@ def request_allocation(campaign_id: int) -> None:
     """Call inside the approving transaction: queues one allocation run after commit."""
 
     def _queue():
-        from payouts.tasks import allocate_campaign
-
         try:
             first = cache.add(pending_key(campaign_id), 1, timeout=300)
         except Exception:
@@ -35,8 +35,9 @@ def request_allocation(campaign_id: int) -> None:
         if not first:
             return
         try:
-            allocate_campaign.apply_async(
-                args=[campaign_id],
+            enqueue(
+                "payouts.tasks.allocate_campaign",
+                campaign_id,
                 countdown=getattr(settings, "PAYOUTS_ALLOCATION_COALESCE_SECONDS", 2),
             )
         except Exception:

@@ -298,7 +298,9 @@ def test_expired_figures_are_served_stale_while_one_refresh_runs(
     cache.delete(key)  # the 45 s are over
     ApplicationFactory(campaign=campaign, status="pending_city")
     queued = []
-    monkeypatch.setattr(tasks.refresh_stats, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(
+        tasks.refresh_stats, "apply_async", lambda args, **options: queued.append(args)
+    )
     assert stats.campaign_stats(campaign, user) == first  # stale, at once
     assert stats.campaign_stats(campaign, user) == first
     assert queued == [(campaign.pk, user.pk)]  # one refresh, not one per request

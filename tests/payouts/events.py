@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from payouts.services import allocation, payment, publication, revocation
 from payouts.services.errors import PayoutError
-from subsidy.models import Application, ApplicationStatus, Campaign, CommitmentLetter
+from subsidy.models import Application, ApplicationStatus, Campaign
+from subsidy.refcache import current_commitment
 from subsidy.services import intake
 from tests.payouts.conftest import luhn_account
 
@@ -51,7 +52,7 @@ def submit(campaign: Campaign, member, **form) -> Application | str:
         "bank_account": form.get("bank_account") or luhn_account(member.pk),
         "bank_branch": "广州天河支行",
         "union_contact_phone": "020-83000000",
-        "commitment": CommitmentLetter.current(),
+        "commitment": current_commitment.get(),
         "notify_opt_in": False,
     }
     try:

@@ -122,6 +122,7 @@ def prepare():
     from stdnum.cn import ric
 
     from subsidy.models import BankBin, Campaign, CommitmentLetter
+    from subsidy.refcache import current_commitment
     from unions.models import Member, Union
     from unions.pii import blind_index
 
@@ -131,7 +132,7 @@ def prepare():
             "auth_user, unions_union RESTART IDENTITY CASCADE"
         )
     assert BankBin.objects.filter(bin="622202", bank="ICBC").exists(), "BIN table missing"
-    if CommitmentLetter.current() is None:
+    if current_commitment.get() is None:
         CommitmentLetter.objects.create(version=1, text="承诺书", active=True)
     city = Union.objects.create(name="广州市总工会", level="city")
     district = Union.objects.create(

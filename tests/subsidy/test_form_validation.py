@@ -4,6 +4,7 @@ API (error shape {code, detail}) and the page (re-rendered with what was typed).
 import pytest
 
 from subsidy.models import Application, CommitmentLetter
+from subsidy.refcache import current_commitment
 from tests.subsidy.conftest import (
     CCB_DEBIT,
     ICBC_CREDIT,
@@ -139,7 +140,7 @@ def test_form_page_shows_identity_and_commitment(client, applicant, campaign):
     assert applicant.id_number not in html
     assert applicant.masked_mobile in html and applicant.union.name in html
     assert "中国工商银行" in html and "承诺书" in html
-    assert CommitmentLetter.current().text.splitlines()[0] in html  # the current version
+    assert current_commitment.get().text.splitlines()[0] in html  # the current version
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ import pytest
 
 from subsidy import refcache
 from subsidy.models import BankBin, Campaign, CommitmentLetter
+from subsidy.refcache import current_commitment
 from subsidy.services import bank
 
 pytestmark = pytest.mark.django_db
@@ -36,11 +37,11 @@ def test_an_edit_in_this_process_is_seen_at_once(cached):
 
 
 def test_a_new_commitment_version_is_current_at_once(cached):
-    before = CommitmentLetter.current()
+    before = current_commitment.get()
     CommitmentLetter.objects.create(
         version=(before.version if before else 0) + 1, text="新版承诺书", active=True
     )
-    assert CommitmentLetter.current().text == "新版承诺书"
+    assert current_commitment.get().text == "新版承诺书"
 
 
 def test_the_copy_expires(cached, settings, django_assert_num_queries):
