@@ -1,6 +1,6 @@
 """Pluggable SMS backends, chosen like Django's e-mail backends (SMS_BACKEND).
 
-Each takes a `sms.sending.Message` (phone, template key, the provider's template code, the
+Each takes a `sms.message.Message` (phone, template key, the provider's template code, the
 signature, the parameters, and the rendered text):
 
 * `console` prints the rendered text (the phone masked), `file` writes one file per message
@@ -34,7 +34,7 @@ import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from sms.sending import AmbiguousSMSError, Message, PermanentSMSError, SMSError
+from sms.message import AmbiguousSMSError, Message, PermanentSMSError, SMSError
 
 log = logging.getLogger(__name__)
 

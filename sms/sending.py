@@ -10,35 +10,17 @@ row (the default text until staff change it) with the signature in front.
 """
 
 import re
-from dataclasses import dataclass, field
 
 from sms import catalogue
+from sms.backends import get_backend
+from sms.message import (  # noqa: F401 — what callers import from here (see above)
+    AmbiguousSMSError,
+    Message,
+    PermanentSMSError,
+    SMSError,
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-
-
-class SMSError(Exception):
-    """Nothing was handed to the gateway; the caller may try again later."""
-
-
-class PermanentSMSError(SMSError):
-    """The gateway refuses this message as it is (bad number, template not registered, ...):
-    trying again changes nothing."""
-
-
-class AmbiguousSMSError(SMSError):
-    """The request left and no answer came back: the message may have been sent."""
-
-
-@dataclass(frozen=True)
-class Message:
-    phone: str
-    key: str
-    params: dict
-    provider_code: str
-    sign_name: str
-    text: str  # as the recipient reads it: 【签名】 and the rendered template
-    out_id: str = field(default="", compare=False)  # our id of the message (the outbox key)
 
 
 def clean_params(key: str, params: dict) -> dict:
@@ -91,12 +73,8 @@ def build(phone: str, key: str, params: dict, row=None, out_id: str = "") -> Mes
 def send(phone: str, key: str, out_id: str = "", **params) -> str:
     """Send template `key` to `phone`; returns the gateway's message id. Raises SMSError (or
     its PermanentSMSError / AmbiguousSMSError)."""
-    from sms.backends import get_backend
-
     return get_backend().send(build(phone, key, params, out_id=out_id))
 
 
 def send_message(message: Message) -> str:
-    from sms.backends import get_backend
-
     return get_backend().send(message)
